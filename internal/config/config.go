@@ -1,0 +1,123 @@
+// Package config reads lambduck's settings from the environment (DESIGN §5),
+// once, at start-up. Both faces of the binary use it: in Lambda
+// LAMBDUCK_DATA is required; on the command line it defaults to the demo data.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults.
+const (
+	DefaultCLIData     = ".lambduck/demo/data"
+	DefaultScratch     = "/tmp/lambduck"
+	DefaultMaxDays     = 366
+	DefaultInlineBytes = 5_000_000 // under Lambda's 6 MB response cap, with room for escaping
+	DefaultMaxEvent    = 1 << 20   // a report request is a few hundred bytes
+)
+
+// Config is the deployment's settings.
+type Config struct {
+	Data        string // folder or s3://bucket/prefix
+	Output      string // where exports go; "" means exports are refused
+	Reports     string // folder of user report files
+	TimeZone    *time.Location
+	Scratch     string
+	MaxDays     int
+	S3PathStyle bool
+	InlineBytes int // largest inline response
+	MaxEvent    int // largest event accepted
+	MemoryMB    int // AWS_LAMBDA_FUNCTION_MEMORY_SIZE, 0 when not set
+	InLambda    bool
+}
+
+// FromEnv reads the configuration. inLambda selects the Lambda rules
+// (LAMBDUCK_DATA required).
+func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
+	c := Config{
+		Data:     getenv("LAMBDUCK_DATA"),
+		Output:   getenv("LAMBDUCK_OUTPUT"),
+		Reports:  getenv("LAMBDUCK_REPORTS"),
+		Scratch:  getenv("LAMBDUCK_SCRATCH"),
+		InLambda: inLambda,
+		MaxEvent: DefaultMaxEvent,
+	}
+	if c.Data == "" {
+		if inLambda {
+			return c, fmt.Errorf("LAMBDUCK_DATA is not set: name the data root (a folder or s3://bucket/prefix)")
+		}
+		c.Data = DefaultCLIData
+	}
+	if c.Scratch == "" {
+		c.Scratch = DefaultScratch
+	}
+	if !filepath.IsAbs(c.Scratch) {
+		abs, err := filepath.Abs(c.Scratch)
+		if err != nil {
+			return c, fmt.Errorf("LAMBDUCK_SCRATCH: %w", err)
+		}
+		c.Scratch = abs
+	}
+	tz := getenv("LAMBDUCK_TIMEZONE")
+	if tz == "" {
+		tz = "UTC"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil || strings.EqualFold(tz, "local") {
+		return c, fmt.Errorf("LAMBDUCK_TIMEZONE: %q is not an IANA time zone name", tz)
+	}
+	c.TimeZone = loc
+	if c.MaxDays, err = intVar(getenv, "LAMBDUCK_MAX_DAYS", DefaultMaxDays, 1, 100_000); err != nil {
+		return c, err
+	}
+	if c.InlineBytes, err = intVar(getenv, "LAMBDUCK_INLINE_BYTES", DefaultInlineBytes, 1024, 6_000_000); err != nil {
+		return c, err
+	}
+	if c.MemoryMB, err = intVar(getenv, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0, 0, 1<<20); err != nil {
+		return c, err
+	}
+	if v := getenv("LAMBDUCK_S3_PATH_STYLE"); v != "" {
+		if c.S3PathStyle, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("LAMBDUCK_S3_PATH_STYLE: %q is not true or false", v)
+		}
+	}
+	return c, nil
+}
+
+// Env is FromEnv over the process environment.
+func Env(inLambda bool) (Config, error) { return FromEnv(os.Getenv, inLambda) }
+
+func intVar(getenv func(string) string, name string, def, lo, hi int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s: %q is not a whole number from %d to %d", name, v, lo, hi)
+	}
+	return n, nil
+}
+
+// Logger returns the JSON logger both faces use, on stderr (Lambda sends it
+// to CloudWatch; the CLI keeps stdout for results). LAMBDUCK_LOG_LEVEL (or
+// Lambda's AWS_LAMBDA_LOG_LEVEL) sets the level; fallback is the default.
+func Logger(getenv func(string) string, fallback slog.Level) *slog.Logger {
+	level := fallback
+	for _, name := range []string{"LAMBDUCK_LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL"} {
+		if v := getenv(name); v != "" {
+			var l slog.Level
+			if l.UnmarshalText([]byte(v)) == nil {
+				level = l
+				break
+			}
+		}
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,124 @@
+// Package gen makes synthetic access-log datasets, deterministically from a
+// seed: the same options give the same rows, byte for byte, on every run.
+// DuckDB generates and writes the rows (hash() of seed, company, day and row
+// number stands in for a random source), one Parquet file per company-day,
+// in the layout of package store.
+package gen
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"lambduck/internal/engine"
+	"lambduck/internal/store"
+)
+
+// Options say what to generate.
+type Options struct {
+	Root       string   // data root folder
+	Companies  []string // tenant ids
+	Start, End time.Time
+	RowsPerDay int
+	Seed       int64
+	TimeZone   *time.Location // the partition date is the calendar date here
+}
+
+// Summary is what was written.
+type Summary struct {
+	Files int
+	Rows  int64
+	Bytes int64
+}
+
+// FileName is the name of a generated file inside its partition: fixed per
+// seed, so generating again replaces rather than adds.
+func FileName(seed int64) string { return fmt.Sprintf("gen-%d.parquet", seed) }
+
+// Parquet writes the dataset. progress, when not nil, is told the rows
+// written so far after each file.
+func Parquet(ctx context.Context, eng *engine.Engine, o Options, progress func(rows int64)) (Summary, error) {
+	if err := o.check(); err != nil {
+		return Summary{}, err
+	}
+	tool, err := eng.OpenTool(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer tool.Close()
+	var sum Summary
+	for _, company := range o.Companies {
+		for _, day := range store.Days(o.Start, o.End) {
+			size, err := o.writeDay(ctx, tool.Conn, company, day)
+			if err != nil {
+				return sum, err
+			}
+			sum.Files++
+			sum.Rows += int64(o.RowsPerDay)
+			sum.Bytes += size
+			if progress != nil {
+				progress(sum.Rows)
+			}
+		}
+	}
+	return sum, nil
+}
+
+func (o Options) check() error {
+	switch {
+	case o.Root == "":
+		return fmt.Errorf("gen: no output folder")
+	case len(o.Companies) == 0:
+		return fmt.Errorf("gen: no company")
+	case o.End.Before(o.Start):
+		return fmt.Errorf("gen: end %s is before start %s", o.End.Format(time.DateOnly), o.Start.Format(time.DateOnly))
+	case o.RowsPerDay < 1:
+		return fmt.Errorf("gen: rows per day must be at least 1")
+	case o.TimeZone == nil:
+		return fmt.Errorf("gen: no time zone")
+	}
+	for _, c := range o.Companies {
+		if !store.ValidCompanyID(c) {
+			return fmt.Errorf("gen: company id %q must match %s", c, store.CompanyIDRule)
+		}
+	}
+	return nil
+}
+
+// writeDay writes one company-day to a hidden temporary name and renames it
+// into place, so a reader never sees half a file.
+func (o Options) writeDay(ctx context.Context, conn *sql.Conn, company string, day time.Time) (int64, error) {
+	dir := filepath.Join(o.Root, store.PartitionDir(company, day))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, fmt.Errorf("gen: %w", err)
+	}
+	final := filepath.Join(dir, FileName(o.Seed))
+	tmp := filepath.Join(dir, "."+FileName(o.Seed)+".tmp")
+	// The day's first and last instant in the report time zone (23 or 25 hours on DST days).
+	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, o.TimeZone)
+	to := from.AddDate(0, 0, 1)
+	_, err := conn.ExecContext(ctx, "COPY ("+daySQL+") TO "+engine.Quote(tmp)+" (FORMAT parquet, COMPRESSION zstd)",
+		sql.Named("seed", o.Seed),
+		sql.Named("company", company),
+		sql.Named("day", day.Format(time.DateOnly)),
+		sql.Named("n", o.RowsPerDay),
+		sql.Named("from_us", from.UnixMicro()),
+		sql.Named("step_us", max(to.Sub(from).Microseconds()/int64(o.RowsPerDay), 1)),
+		sql.Named("pool", max(o.RowsPerDay/4, 20)),
+	)
+	if err != nil {
+		os.Remove(tmp)
+		return 0, fmt.Errorf("gen: company %s day %s: %w", company, day.Format(time.DateOnly), err)
+	}
+	info, err := os.Stat(tmp)
+	if err != nil {
+		return 0, fmt.Errorf("gen: %w", err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return 0, fmt.Errorf("gen: %w", err)
+	}
+	return info.Size(), nil
+}

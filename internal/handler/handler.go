@@ -1,0 +1,309 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"lambduck/internal/config"
+	"lambduck/internal/engine"
+	"lambduck/internal/output"
+	"lambduck/internal/report"
+	"lambduck/internal/request"
+	"lambduck/internal/store"
+)
+
+// Store chooses a request's files.
+type Store interface {
+	Select(ctx context.Context, company string, start, end time.Time) (store.Selection, error)
+}
+
+// Output receives finished export files.
+type Output interface {
+	Put(ctx context.Context, src, key string) (location string, err error)
+}
+
+// Handler answers report requests. It is safe for one request at a time,
+// which is how Lambda calls it; the CLI does the same.
+type Handler struct {
+	cfg     config.Config
+	catalog *report.Catalog
+	store   Store
+	output  Output // nil when LAMBDUCK_OUTPUT is not set
+	engine  *engine.Engine
+	log     *slog.Logger
+}
+
+// New builds the handler from the configuration: the catalog is read and
+// the data root checked once, here, not per request.
+func New(cfg config.Config, log *slog.Logger) (*Handler, error) {
+	catalog, err := report.Load(cfg.Reports, log)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(cfg.Data, "s3://") || strings.HasPrefix(cfg.Output, "s3://") {
+		return nil, errors.New("s3:// data roots and outputs are not supported by this build yet; use a folder")
+	}
+	st, err := store.NewLocal(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(engine.Settings{Scratch: cfg.Scratch, TimeZone: cfg.TimeZone.String()}.ForFunctionMemory(cfg.MemoryMB))
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg, catalog: catalog, store: st, engine: eng, log: log}
+	if cfg.Output != "" {
+		h.output = &output.Local{Root: cfg.Output}
+	}
+	return h, nil
+}
+
+// Catalog returns the reports this handler answers.
+func (h *Handler) Catalog() *report.Catalog { return h.catalog }
+
+// Invoke implements lambda.Handler: the payload arrives as raw bytes, so even
+// malformed JSON is answered by the handler with a 400, not by the runtime.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return json.Marshal(h.Handle(ctx, payload))
+}
+
+// Handle answers one event. It never panics and never returns a Go error:
+// every outcome is a Response.
+func (h *Handler) Handle(ctx context.Context, payload []byte) (resp Response) {
+	start := time.Now()
+	id := requestID(ctx)
+	log := h.log.With("request_id", id)
+	var req *request.Request
+	var res *resultBody
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("panic while handling request", "panic", fmt.Sprint(p))
+			resp = jsonResponse(http.StatusInternalServerError, errorBody{Error: "internal error", RequestID: id})
+		}
+		attrs := []any{"status", resp.StatusCode, "duration_ms", ms(time.Since(start))}
+		if req != nil {
+			attrs = append(attrs, "report", req.Report, "company_id", req.CompanyID, "trigger", req.Trigger)
+		}
+		if res != nil {
+			attrs = append(attrs, "rows", res.RowCount, "files", res.Stats.Files, "bytes_read", res.Stats.BytesRead, "exported", res.Location != "")
+		}
+		log.Info("request done", attrs...)
+	}()
+
+	req, err := request.Decode(payload, h.cfg.MaxEvent)
+	if err != nil {
+		return h.fail(log, id, err)
+	}
+	rep, ok := h.catalog.Lookup(req.Report)
+	if !ok {
+		return jsonResponse(http.StatusNotFound, errorBody{
+			Error: fmt.Sprintf("report: %q is not a report here (available: %s)", req.Report, h.reportNames()), RequestID: id})
+	}
+	if rep.NeedsData {
+		if err := req.RequireRange(h.cfg.MaxDays); err != nil {
+			return h.fail(log, id, err)
+		}
+	}
+	params, err := rep.Bind(req.Params)
+	if err != nil {
+		return h.fail(log, id, err)
+	}
+	if req.Format != "json" && h.output == nil {
+		return h.fail(log, id, &request.Error{Field: "format", Msg: fmt.Sprintf(
+			"%q results are written to LAMBDUCK_OUTPUT, which this deployment does not set", req.Format)})
+	}
+	res, err = h.run(ctx, log, id, req, rep, params)
+	if err != nil {
+		return h.fail(log, id, err)
+	}
+	res.Stats.DurationMS = ms(time.Since(start))
+	return jsonResponse(http.StatusOK, res)
+}
+
+// run chooses the files, opens the locked instance and produces the result.
+func (h *Handler) run(ctx context.Context, log *slog.Logger, id string, req *request.Request, rep *report.Report, params map[string]any) (*resultBody, error) {
+	ctx, cancel := withQueryDeadline(ctx)
+	defer cancel()
+
+	res := &resultBody{RequestID: id, Report: rep.Name, CompanyID: req.CompanyID, Format: req.Format, Params: displayParams(params)}
+	args := params
+	var sel store.Selection
+	if rep.NeedsData {
+		res.StartDate = req.StartDate.Format(report.DateLayout)
+		res.EndDate = req.EndDate.Format(report.DateLayout)
+		var err error
+		if sel, err = h.store.Select(ctx, req.CompanyID, req.StartDate, req.EndDate); err != nil {
+			return nil, err
+		}
+		args = make(map[string]any, len(params)+3)
+		for k, v := range params {
+			args[k] = v
+		}
+		args[report.ParamCompanyID] = req.CompanyID
+		args[report.ParamStartDate] = req.StartDate
+		args[report.ParamEndDate] = req.EndDate
+	}
+	res.Stats = stats{Files: len(sel.Files), BytesRead: sel.Bytes}
+	log.Debug("files selected", "files", len(sel.Files), "bytes", sel.Bytes)
+
+	sess, err := h.engine.Open(ctx, engine.Job{ID: id, SQL: rep.SQL, Args: args, Files: sel.Paths(), DefineView: rep.NeedsData})
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+
+	if req.Format == "json" {
+		fits, err := h.inline(ctx, sess, res)
+		if err != nil || fits {
+			return res, err
+		}
+		if h.output == nil {
+			return nil, &request.Error{Field: "format", Msg: fmt.Sprintf(
+				"the result is larger than the %d-byte inline limit; set LAMBDUCK_OUTPUT so large results can be exported, or narrow the request", h.cfg.InlineBytes)}
+		}
+		log.Info("result over the inline limit, exporting", "limit", h.cfg.InlineBytes)
+	}
+	return res, h.export(ctx, sess, req, res)
+}
+
+// inline reads the result into res.Data. It stops reading as soon as the
+// result cannot fit the inline limit and reports fits=false.
+func (h *Handler) inline(ctx context.Context, sess *engine.Session, res *resultBody) (fits bool, err error) {
+	rows, err := sess.Query(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	res.Columns = rows.Columns()
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for row := rows.Next(); row != nil; row = rows.Next() {
+		b, err := json.Marshal(row)
+		if err != nil {
+			return false, fmt.Errorf("encoding row %d: %w", res.RowCount+1, err)
+		}
+		if res.RowCount > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(b)
+		res.RowCount++
+		if buf.Len() > h.cfg.InlineBytes {
+			return false, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	buf.WriteByte(']')
+	res.Data = buf.Bytes()
+	// The body travels as an escaped JSON string inside the response: measure that.
+	whole, err := json.Marshal(jsonResponse(http.StatusOK, res))
+	if err != nil {
+		return false, err
+	}
+	if len(whole) > h.cfg.InlineBytes {
+		res.Data, res.RowCount = nil, 0
+		return false, nil
+	}
+	return true, nil
+}
+
+func (h *Handler) export(ctx context.Context, sess *engine.Session, req *request.Request, res *resultBody) error {
+	res.Data, res.RowCount = nil, 0
+	file, n, err := sess.Export(ctx, req.Format)
+	if err != nil {
+		return err
+	}
+	if res.Columns == nil {
+		if res.Columns, err = sess.Columns(ctx); err != nil {
+			return err
+		}
+	}
+	loc, err := h.output.Put(ctx, file, output.Key(res.Report, req.CompanyID, res.RequestID, req.Format))
+	if err != nil {
+		return err
+	}
+	res.RowCount, res.Location = n, loc
+	return nil
+}
+
+// fail turns an error into the response the contract asks for: 400 for a
+// caller's mistake, 504 for a deadline, 500 (details logged, not returned)
+// for the rest.
+func (h *Handler) fail(log *slog.Logger, id string, err error) Response {
+	var reqErr *request.Error
+	var paramErr *report.ParamError
+	switch {
+	case errors.As(err, &reqErr), errors.As(err, &paramErr):
+		log.Info("bad request", "error", err.Error())
+		return jsonResponse(http.StatusBadRequest, errorBody{Error: err.Error(), RequestID: id})
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isInterrupted(err):
+		log.Warn("query cancelled near the deadline", "error", err.Error())
+		return jsonResponse(http.StatusGatewayTimeout, errorBody{
+			Error: "the report did not finish before the function's deadline and was cancelled; narrow the date range or raise the timeout", RequestID: id})
+	default:
+		log.Error("request failed", "error", err.Error())
+		return jsonResponse(http.StatusInternalServerError, errorBody{Error: "internal error; see the function's log for request " + id, RequestID: id})
+	}
+}
+
+func isInterrupted(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "INTERRUPT")
+}
+
+// deadlineMargin is how long before the Lambda deadline a query is
+// cancelled: long enough to answer 504 and clean up, short next to the timeout.
+func deadlineMargin(remaining time.Duration) time.Duration {
+	return min(max(remaining/10, 200*time.Millisecond), 2*time.Second)
+}
+
+func withQueryDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, dl.Add(-deadlineMargin(time.Until(dl))))
+}
+
+func (h *Handler) reportNames() string {
+	var names []string
+	for _, r := range h.catalog.All() {
+		names = append(names, r.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func requestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "local-" + hex.EncodeToString(b[:])
+}
+
+// displayParams shows parameter values as the caller would write them.
+func displayParams(params map[string]any) map[string]any {
+	out := make(map[string]any, len(params))
+	for k, v := range params {
+		if t, ok := v.(time.Time); ok {
+			v = t.Format(report.DateLayout)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }

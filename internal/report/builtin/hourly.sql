@@ -1,0 +1,9 @@
+-- name: hourly
+-- description: Hits and unique visitors per hour of day, in the deployment's report time zone
+SELECT
+    hour(ts) AS hour,
+    count(*) AS hits,
+    count(DISTINCT (client_ip, date, user_agent)) FILTER (WHERE status NOT BETWEEN 400 AND 499) AS unique_visitors
+FROM access_logs
+GROUP BY hour
+ORDER BY hour

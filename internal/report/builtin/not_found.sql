@@ -1,0 +1,9 @@
+-- name: not_found
+-- description: Paths answered with 404, most frequent first
+-- param: limit integer default 100
+SELECT path, count(*) AS hits
+FROM access_logs
+WHERE status = 404
+GROUP BY path
+ORDER BY hits DESC, path
+LIMIT $limit
