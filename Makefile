@@ -1,0 +1,11 @@
+# lambduck — the README's two commands are `go run ./cmd/lambduck demo` and `make test`.
+
+.PHONY: test demo build
+test: ## the whole test suite; installs its own tools into .tools/bin
+	scripts/test.sh
+
+demo: ## the demo, from a fresh clone
+	go run ./cmd/lambduck demo
+
+build: ## the CLI for this machine, in dist/lambduck
+	go build -o dist/lambduck ./cmd/lambduck

@@ -1,0 +1,437 @@
+package main
+
+// These tests run the real binary under the real AWS Lambda Runtime Interface
+// Emulator (aws-lambda-rie), as the seed article's local test does with
+// Docker. The README's test command installs the emulator and sets
+// LAMBDUCK_RIE; without it the tests skip, unless LAMBDUCK_INTEGRATION=1
+// (set by the test command and CI), where a missing emulator is a failure.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"lambduck/internal/engine"
+	"lambduck/internal/gen"
+)
+
+var (
+	work      string // test root, readable by the unprivileged user the function runs as
+	bootstrap string // the built binary
+	dataRoot  string
+	rieBin    string
+)
+
+func TestMain(m *testing.M) {
+	rieBin = os.Getenv("LAMBDUCK_RIE")
+	if rieBin == "" {
+		if os.Getenv("LAMBDUCK_INTEGRATION") == "1" {
+			fmt.Fprintln(os.Stderr, "LAMBDUCK_INTEGRATION=1 but LAMBDUCK_RIE is not set: run the tests with the README's test command")
+			os.Exit(1)
+		}
+		fmt.Fprintln(os.Stderr, "skipping the emulator tests: LAMBDUCK_RIE is not set (the README's test command sets it)")
+		os.Exit(0)
+	}
+	code, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "emulator test setup:", err)
+		os.Exit(1)
+	}
+	code = m.Run()
+	os.RemoveAll(work)
+	os.Exit(code)
+}
+
+func setup() (int, error) {
+	var err error
+	if work, err = os.MkdirTemp("", "lambduck-rie-"); err != nil {
+		return 1, err
+	}
+	os.Chmod(work, 0o755)
+	bootstrap = filepath.Join(work, "bootstrap")
+	build := exec.Command("go", "build", "-o", bootstrap, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return 1, fmt.Errorf("building the binary: %w", err)
+	}
+	dataRoot = filepath.Join(work, "data")
+	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(work, "gen-scratch")})
+	if err != nil {
+		return 1, err
+	}
+	_, err = gen.Parquet(context.Background(), eng, gen.Options{
+		Root: dataRoot, Companies: []string{"1690", "1691"},
+		Start: date("2025-03-30"), End: date("2025-05-01"), RowsPerDay: 1000, Seed: 3, TimeZone: time.UTC,
+	}, nil)
+	if err != nil {
+		return 1, err
+	}
+	return 0, filepath.WalkDir(work, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			err = os.Chmod(p, 0o755)
+		}
+		return err
+	})
+}
+
+func date(s string) time.Time {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// emulator is one aws-lambda-rie process running the binary.
+type emulator struct {
+	url     string
+	scratch string
+	cmd     *exec.Cmd
+	out     *syncBuffer
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startEmulator runs the binary under the emulator the way Lambda would:
+// HOME unset, a working directory it cannot write, only the variables named
+// here (none of the machine's AWS_* ones), and — when the tests run as root —
+// as the unprivileged user nobody, so "read-only" is enforced by the kernel.
+func startEmulator(t *testing.T, env map[string]string) *emulator {
+	t.Helper()
+	readOnly := filepath.Join(work, fmt.Sprintf("task-%d", time.Now().UnixNano()))
+	os.Mkdir(readOnly, 0o555)
+	os.Chmod(readOnly, 0o555)
+	scratch, err := os.MkdirTemp(work, "scratch-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(scratch, 0o777)
+	e := &emulator{scratch: scratch, out: &syncBuffer{}}
+	port, apiPort := freePort(t), freePort(t)
+	e.url = fmt.Sprintf("http://127.0.0.1:%d", port)
+	e.cmd = exec.Command(rieBin,
+		"--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port),
+		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort),
+		bootstrap)
+	e.cmd.Dir = readOnly
+	e.cmd.Env = []string{
+		"PATH=/usr/bin:/bin",
+		"LAMBDUCK_DATA=" + dataRoot,
+		"LAMBDUCK_SCRATCH=" + scratch,
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=30",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024",
+		"AWS_REGION=us-east-1",
+	}
+	for k, v := range env {
+		e.cmd.Env = append(e.cmd.Env, k+"="+v)
+	}
+	if os.Geteuid() == 0 {
+		e.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
+	if err := e.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.cmd.Process.Kill()
+		e.cmd.Wait()
+		if t.Failed() {
+			t.Logf("emulator output:\n%s", e.out.String())
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the emulator did not listen: %s", e.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return e
+}
+
+// response is the function's return value with its body decoded.
+type response struct {
+	StatusCode int               `json:"statusCode"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+	body       struct {
+		Error    string   `json:"error"`
+		Columns  []string `json:"columns"`
+		Data     [][]any  `json:"data"`
+		RowCount int64    `json:"row_count"`
+		Stats    struct {
+			Files     int   `json:"files"`
+			BytesRead int64 `json:"bytes_read"`
+		} `json:"stats"`
+	}
+}
+
+func decode(t *testing.T, raw []byte) response {
+	t.Helper()
+	var r response
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("the function returned %q: %v", raw, err)
+	}
+	if err := json.Unmarshal([]byte(r.Body), &r.body); err != nil {
+		t.Fatalf("body %q: %v", r.Body, err)
+	}
+	return r
+}
+
+// post invokes the function as the seed's README does: curl -XPOST …/invocations -d @event.json.
+func (e *emulator) post(t *testing.T, event string) response {
+	t.Helper()
+	resp, err := http.Post(e.url+"/2015-03-31/functions/function/invocations", "application/json", strings.NewReader(event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("emulator answered HTTP %d: %s", resp.StatusCode, raw)
+	}
+	return decode(t, raw)
+}
+
+// sdkClient is aws-sdk-go-v2's Lambda client pointed at the emulator. It is
+// built from explicit options, so nothing of the machine's AWS_* environment
+// (AWS_CA_BUNDLE among them) reaches it.
+func (e *emulator) sdkClient() *lambda.Client {
+	return lambda.New(lambda.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(e.url),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+	})
+}
+
+func (e *emulator) invoke(t *testing.T, event string) response {
+	t.Helper()
+	out, err := e.sdkClient().Invoke(context.Background(), &lambda.InvokeInput{
+		FunctionName: aws.String("function"),
+		Payload:      []byte(event),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.FunctionError != nil {
+		t.Fatalf("function error %s: %s", *out.FunctionError, out.Payload)
+	}
+	return decode(t, out.Payload)
+}
+
+// independentSummary computes access_summary's figures from the files with a
+// plain DuckDB in the test process.
+func independentSummary(t *testing.T, company, from, to string) string {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v [6]int64
+	err = db.QueryRow(fmt.Sprintf(`
+		SELECT count(*),
+		       count(DISTINCT (client_ip, date, user_agent)) FILTER (WHERE status < 400 OR status >= 500),
+		       sum(bytes), count(DISTINCT path),
+		       count(*) FILTER (WHERE status = 404), count(*) FILTER (WHERE status >= 500)
+		FROM read_parquet('%s/company_id=%s/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE})
+		WHERE date BETWEEN DATE '%s' AND DATE '%s'`, dataRoot, company, from, to)).
+		Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(v[:])
+}
+
+func asInts(row []any) string {
+	out := make([]int64, len(row))
+	for i, v := range row {
+		f, _ := v.(float64)
+		out[i] = int64(f)
+	}
+	return fmt.Sprint(out)
+}
+
+const seedEvent = `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-30"}`
+
+func TestEmulatorSeedEvent(t *testing.T) {
+	e := startEmulator(t, nil)
+	want := independentSummary(t, "1690", "2025-04-01", "2025-04-30")
+	for name, call := range map[string]func(*testing.T, string) response{"http": e.post, "sdk": e.invoke} {
+		t.Run(name, func(t *testing.T) {
+			r := call(t, seedEvent)
+			if r.StatusCode != 200 || r.Headers["Content-Type"] != "application/json" {
+				t.Fatalf("%d %v %s", r.StatusCode, r.Headers, r.Body)
+			}
+			if len(r.body.Data) != 1 || asInts(r.body.Data[0]) != want {
+				t.Errorf("data %v, independent query %s", r.body.Data, want)
+			}
+			matches, _ := filepath.Glob(filepath.Join(dataRoot, "company_id=1690", "date=2025-04-*", "*.parquet"))
+			if r.body.Stats.Files != len(matches) || len(matches) != 30 {
+				t.Errorf("stats.files %d, want the %d files of April", r.body.Stats.Files, len(matches))
+			}
+			r = call(t, `{"report": "hello"}`)
+			if fmt.Sprint(r.body.Data) != "[[hello 123]]" {
+				t.Errorf("hello: %s", r.Body)
+			}
+			r = call(t, `{"report": "sales_cumulative"}`)
+			var running []float64
+			for _, row := range r.body.Data {
+				running = append(running, row[2].(float64))
+			}
+			if fmt.Sprint(running) != "[1000 2500 4500]" {
+				t.Errorf("sales_cumulative running totals %v: %s", running, r.Body)
+			}
+		})
+	}
+	if !regexp.MustCompile(`Init Duration: [0-9.]+ ms`).MatchString(e.out.String()) {
+		t.Errorf("no Init Duration reported by the emulator")
+	}
+	// Lambda-safety: the function ran without HOME in a folder it cannot
+	// write, and left nothing in its scratch folder.
+	if left, _ := os.ReadDir(e.scratch); len(left) != 0 {
+		t.Errorf("scratch not empty after the requests: %v", left)
+	}
+}
+
+func TestEmulatorBadInputThenValid(t *testing.T) {
+	e := startEmulator(t, map[string]string{"LAMBDUCK_MAX_DAYS": "62"})
+	good := e.post(t, seedEvent)
+	cases := []struct {
+		event   string
+		status  int
+		mention string
+	}{
+		{`{"company_id": "1690", "start_date": "2025-04-01",`, 400, "event"},
+		{`{"company_id": ["1690"], "start_date": "2025-04-01", "end_date": "2025-04-30"}`, 400, "company_id"},
+		{`{"start_date": "2025-04-01", "end_date": "2025-04-30"}`, 400, "company_id"},
+		{`{"company_id": "1690' OR '1'='1", "start_date": "2025-04-01", "end_date": "2025-04-30"}`, 400, "company_id"},
+		{`{"company_id": "../1691", "start_date": "2025-04-01", "end_date": "2025-04-30"}`, 400, "company_id"},
+		{`{"company_id": "` + strings.Repeat("x", 65) + `", "start_date": "2025-04-01", "end_date": "2025-04-30"}`, 400, "company_id"},
+		{`{"company_id": "1690", "start_date": "2025-02-30", "end_date": "2025-04-30"}`, 400, "start_date"},
+		{`{"company_id": "1690", "start_date": "2025/04/01", "end_date": "2025-04-30"}`, 400, "start_date"},
+		{`{"company_id": "1690", "start_date": "2025-04-30", "end_date": "2025-04-01"}`, 400, "end_date"},
+		{`{"company_id": "1690", "start_date": "2025-01-01", "end_date": "2025-04-30"}`, 400, "LAMBDUCK_MAX_DAYS"},
+		{`{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-30", "report": "nope"}`, 404, "nope"},
+		{`{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-30", "report": "top_paths", "params": {"top": 3}}`, 400, "params.top"},
+		{`{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-30", "report": "top_paths", "params": {"limit": "three"}}`, 400, "params.limit"},
+		{`{"company_id": "1690", "params": {"pad": "` + strings.Repeat("A", 5<<20) + `"}}`, 400, "event"},
+	}
+	for _, c := range cases {
+		name := c.event
+		if len(name) > 60 {
+			name = name[:60]
+		}
+		t.Run(name, func(t *testing.T) {
+			r := e.post(t, c.event)
+			if r.StatusCode != c.status || !strings.Contains(r.body.Error, c.mention) {
+				t.Errorf("got %d %q, want %d mentioning %q", r.StatusCode, r.body.Error, c.status, c.mention)
+			}
+			after := e.post(t, seedEvent)
+			if after.StatusCode != 200 || fmt.Sprint(after.body.Data) != fmt.Sprint(good.body.Data) {
+				t.Errorf("next valid request: %d %s", after.StatusCode, after.Body)
+			}
+		})
+	}
+}
+
+func TestEmulatorIsolationAndDeadline(t *testing.T) {
+	reports := filepath.Join(work, "reports")
+	os.MkdirAll(reports, 0o755)
+	other := filepath.Join(dataRoot, "company_id=1691", "date=2025-04-01", "gen-3.parquet")
+	os.WriteFile(filepath.Join(reports, "steal.sql"), []byte(
+		"-- description: reads another tenant's file directly\nSELECT client_ip, path FROM read_parquet('"+other+"')"), 0o644)
+	os.WriteFile(filepath.Join(reports, "forever.sql"), []byte(
+		"SELECT count(*) AS n FROM range(1000000000000) a, access_logs"), 0o644)
+	e := startEmulator(t, map[string]string{"LAMBDUCK_REPORTS": reports, "AWS_LAMBDA_FUNCTION_TIMEOUT": "4"})
+
+	r := e.post(t, `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-01", "report": "steal"}`)
+	if r.StatusCode != 500 || r.body.Data != nil || strings.Contains(r.Body, "client_ip") {
+		t.Errorf("isolation: %d %s", r.StatusCode, r.Body)
+	}
+
+	began := time.Now()
+	r = e.post(t, `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-30", "report": "forever"}`)
+	if r.StatusCode != 504 || time.Since(began) > 4*time.Second {
+		t.Errorf("deadline: %d after %v: %s", r.StatusCode, time.Since(began), r.Body)
+	}
+	if r := e.post(t, seedEvent); r.StatusCode != 200 {
+		t.Errorf("after the 504: %d %s", r.StatusCode, r.Body)
+	}
+	if left, _ := os.ReadDir(e.scratch); len(left) != 0 {
+		t.Errorf("scratch not empty: %v", left)
+	}
+	// Every log line the function wrote is JSON and carries the request id.
+	sc := bufio.NewScanner(strings.NewReader(e.out.String()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n := 0
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "{") {
+			continue // the emulator's own lines
+		}
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("log line is not JSON: %s", line)
+			continue
+		}
+		if entry["msg"] == "request done" {
+			n++
+			if entry["request_id"] == "" || entry["request_id"] == nil {
+				t.Errorf("no request id: %s", line)
+			}
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d request log lines for 3 requests", n)
+	}
+}
