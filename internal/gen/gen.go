@@ -11,7 +11,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"lambduck/internal/engine"
 	"lambduck/internal/store"
@@ -38,33 +42,62 @@ type Summary struct {
 // seed, so generating again replaces rather than adds.
 func FileName(seed int64) string { return fmt.Sprintf("gen-%d.parquet", seed) }
 
-// Parquet writes the dataset. progress, when not nil, is told the rows
-// written so far after each file.
+// Parquet writes the dataset, one company-day per job, with one DuckDB
+// instance per core (a single COPY of one small file does not keep two
+// cores busy). progress, when not nil, is told the rows written so far.
 func Parquet(ctx context.Context, eng *engine.Engine, o Options, progress func(rows int64)) (Summary, error) {
 	if err := o.check(); err != nil {
 		return Summary{}, err
 	}
-	tool, err := eng.OpenTool(ctx)
-	if err != nil {
-		return Summary{}, err
+	type job struct {
+		company string
+		day     time.Time
 	}
-	defer tool.Close()
-	var sum Summary
-	for _, company := range o.Companies {
-		for _, day := range store.Days(o.Start, o.End) {
-			size, err := o.writeDay(ctx, tool.Conn, company, day)
+	jobs := make(chan job)
+	var (
+		mu  sync.Mutex
+		sum Summary
+	)
+	g, ctx := errgroup.WithContext(ctx)
+	for range max(1, min(runtime.GOMAXPROCS(0), 8)) {
+		g.Go(func() error {
+			tool, err := eng.OpenTool(ctx)
 			if err != nil {
-				return sum, err
+				return err
 			}
-			sum.Files++
-			sum.Rows += int64(o.RowsPerDay)
-			sum.Bytes += size
-			if progress != nil {
-				progress(sum.Rows)
+			defer tool.Close()
+			for j := range jobs {
+				size, err := o.writeDay(ctx, tool.Conn, j.company, j.day)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				sum.Files++
+				sum.Rows += int64(o.RowsPerDay)
+				sum.Bytes += size
+				if progress != nil {
+					progress(sum.Rows)
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(jobs)
+		for _, company := range o.Companies {
+			for _, day := range store.Days(o.Start, o.End) {
+				select {
+				case jobs <- job{company, day}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			}
 		}
-	}
-	return sum, nil
+		return nil
+	})
+	err := g.Wait()
+	return sum, err
 }
 
 func (o Options) check() error {

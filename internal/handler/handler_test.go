@@ -400,3 +400,27 @@ func TestOversizedInlineResultIsExported(t *testing.T) {
 		t.Errorf("columns %v", b.Columns)
 	}
 }
+
+// A Function URL event (AWS's documented shape) carries the same request in
+// its query string or JSON body, and gets the same answer.
+func TestFunctionURLEvent(t *testing.T) {
+	h := newHandler(t, testConfig(t))
+	_, direct := call(t, h, seedEvent)
+	raw, err := os.ReadFile("../request/testdata/lambda-urls-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	json.Unmarshal(raw, &ev)
+	ev["body"] = ""
+	ev["queryStringParameters"] = map[string]string{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-03"}
+	byQuery, _ := json.Marshal(ev)
+	ev["body"], ev["queryStringParameters"] = seedEvent, nil
+	byBody, _ := json.Marshal(ev)
+	for name, event := range map[string][]byte{"query string": byQuery, "body": byBody} {
+		status, b := call(t, h, string(event))
+		if status != 200 || fmt.Sprint(b.Data) != fmt.Sprint(direct.Data) {
+			t.Errorf("%s: %d %v, want %v", name, status, b.Data, direct.Data)
+		}
+	}
+}
