@@ -1,6 +1,6 @@
 # lambduck — the README's two commands are `go run ./cmd/lambduck demo` and `make test`.
 
-.PHONY: test demo build
+.PHONY: test demo build bootstrap
 test: ## the whole test suite; installs its own tools into .tools/bin
 	scripts/test.sh
 
@@ -9,3 +9,6 @@ demo: ## the demo, from a fresh clone
 
 build: ## the CLI for this machine, in dist/lambduck
 	go build -o dist/lambduck ./cmd/lambduck
+
+bootstrap: ## the Lambda binary for provided:al2023 (glibc 2.34), in dist/bootstrap — same flags as the Dockerfile
+	scripts/build-bootstrap.sh dist/bootstrap

@@ -19,6 +19,10 @@ while IFS= read -r name; do unset "$name"; done < <(env | sed -n 's/^\(AWS_[A-Za
 export LAMBDUCK_RIE="$GOBIN/aws-lambda-rie"
 export LAMBDUCK_INTEGRATION=1
 
+echo "== make bootstrap (the Lambda binary, with the Dockerfile's flags)"
+make bootstrap
+export LAMBDUCK_BOOTSTRAP="$PWD/dist/bootstrap"
+
 echo "== gofmt, go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))
 if [ -n "$unformatted" ]; then

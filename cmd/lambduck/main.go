@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"lambduck/internal/cli"
+	_ "lambduck/internal/compat" // glibc 2.34 compatibility of the bootstrap
 	"lambduck/internal/handler"
 )
 

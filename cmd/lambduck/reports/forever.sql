@@ -1,0 +1,1 @@
+SELECT count(*) AS n FROM range(1000000000000) a, access_logs
