@@ -1,6 +1,6 @@
 # lambduck — the README's two commands are `go run ./cmd/lambduck demo` and `make test`.
 
-.PHONY: test demo build bootstrap
+.PHONY: test demo build bootstrap image push deploy
 test: ## the whole test suite; installs its own tools into .tools/bin
 	scripts/test.sh
 
@@ -12,3 +12,13 @@ build: ## the CLI for this machine, in dist/lambduck
 
 bootstrap: ## the Lambda binary for provided:al2023 (glibc 2.34), in dist/bootstrap — same flags as the Dockerfile
 	scripts/build-bootstrap.sh dist/bootstrap
+
+image: ## the container image (docker buildx; PLATFORM=linux/arm64 for Graviton)
+	@mkdir -p dist
+	scripts/deploy.sh image
+
+push: ## ECR login, tag, push (AWS_REGION, AWS_ACCOUNT_ID, ECR_REPO)
+	scripts/deploy.sh push
+
+deploy: ## update the function to the pushed digest, wait, smoke-invoke (FUNCTION=…)
+	scripts/deploy.sh deploy

@@ -33,3 +33,6 @@ go vet ./...
 
 echo "== go test"
 go test -count=1 "$@" ./...
+
+echo "== deploy/: Dockerfile (BuildKit parser and lint), Terraform (format, least privilege), deploy scripts"
+(cd deploy && go vet ./... && go test -count=1 "$@" ./...)

@@ -1,0 +1,74 @@
+# The role grants only what the code does: write its own log group, list and
+# read the data root, read raw logs, write ingested data and exports (and
+# read exports back, which presigned GET URLs need). No wildcard actions.
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.name}-exec"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+
+  statement {
+    sid       = "ListDataRoot"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = ["${local.s3}${var.data_bucket}"]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.data_prefix}*"]
+    }
+  }
+
+  statement {
+    sid     = "ReadDataAndRaw"
+    effect  = "Allow"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${local.s3}${var.data_bucket}/${var.data_prefix}*",
+      "${local.s3}${var.data_bucket}/${var.raw_prefix}*",
+    ]
+  }
+
+  statement {
+    sid     = "WriteDataAndOutput"
+    effect  = "Allow"
+    actions = ["s3:PutObject"]
+    resources = [
+      "${local.s3}${var.data_bucket}/${var.data_prefix}*",
+      "${local.s3}${local.output_bucket}/${var.output_prefix}*",
+    ]
+  }
+
+  statement {
+    sid       = "ReadOwnExports"
+    effect    = "Allow"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.s3}${local.output_bucket}/${var.output_prefix}*"]
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "${var.name}-access"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}

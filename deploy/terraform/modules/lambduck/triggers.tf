@@ -1,0 +1,49 @@
+# S3-triggered ingest: raw logs created under raw_prefix invoke the function.
+
+resource "aws_lambda_permission" "s3" {
+  count          = var.enable_s3_trigger ? 1 : 0
+  statement_id   = "AllowS3RawPrefix"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this.function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = "${local.s3}${var.data_bucket}"
+  source_account = data.aws_caller_identity.current.account_id
+}
+
+resource "aws_s3_bucket_notification" "raw" {
+  count  = var.enable_s3_trigger ? 1 : 0
+  bucket = var.data_bucket
+
+  lambda_function {
+    lambda_function_arn = aws_lambda_function.this.arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = var.raw_prefix
+  }
+
+  depends_on = [aws_lambda_permission.s3]
+}
+
+# Optional schedule: EventBridge sends schedule_event on schedule_expression.
+
+resource "aws_cloudwatch_event_rule" "schedule" {
+  count               = var.schedule_expression != "" ? 1 : 0
+  name                = "${var.name}-schedule"
+  schedule_expression = var.schedule_expression
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "schedule" {
+  count = var.schedule_expression != "" ? 1 : 0
+  rule  = aws_cloudwatch_event_rule.schedule[0].name
+  arn   = aws_lambda_function.this.arn
+  input = var.schedule_event
+}
+
+resource "aws_lambda_permission" "schedule" {
+  count         = var.schedule_expression != "" ? 1 : 0
+  statement_id  = "AllowEventBridgeSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.schedule[0].arn
+}

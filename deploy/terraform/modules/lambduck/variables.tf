@@ -1,0 +1,150 @@
+variable "name" {
+  type        = string
+  description = "Function name; also names the role, the log group and the alarms."
+}
+
+variable "image_uri" {
+  type        = string
+  description = "Image to run, by digest or immutable tag (repository_url:tag). make deploy updates it by digest."
+}
+
+variable "create_ecr_repository" {
+  type        = bool
+  description = "Create the ECR repository (scan on push, immutable tags, lifecycle)."
+  default     = true
+}
+
+variable "ecr_repository_name" {
+  type        = string
+  description = "Name of the ECR repository to create."
+  default     = "lambduck"
+}
+
+variable "ecr_keep_images" {
+  type        = number
+  description = "Images the lifecycle policy keeps; older ones expire."
+  default     = 20
+}
+
+variable "architecture" {
+  type        = string
+  description = "x86_64 or arm64; the image must be built for it (docker buildx --platform)."
+  default     = "x86_64"
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "architecture must be x86_64 or arm64."
+  }
+}
+
+variable "memory_size" {
+  type        = number
+  description = "MB. DuckDB gets 60% of it and one thread per 1,769 MB (one vCPU). 2048 MB gives a full vCPU and ~1.2 GB to DuckDB; the seed's 512 MB works but spills early on a month of data."
+  default     = 2048
+}
+
+variable "timeout" {
+  type        = number
+  description = "Seconds (the seed's 300). Queries are cancelled shortly before it and answered with 504."
+  default     = 300
+}
+
+variable "ephemeral_storage_mb" {
+  type        = number
+  description = "/tmp size in MB: DuckDB spill and staged S3 objects live there."
+  default     = 2048
+}
+
+variable "data_bucket" {
+  type        = string
+  description = "Bucket holding the Parquet data (and, under raw_prefix, raw logs)."
+}
+
+variable "data_prefix" {
+  type        = string
+  description = "Prefix of the Parquet data root inside data_bucket, e.g. \"data/\"."
+  default     = "data/"
+}
+
+variable "raw_prefix" {
+  type        = string
+  description = "Prefix of raw access logs inside data_bucket (S3-triggered ingest), e.g. \"raw/\"."
+  default     = "raw/"
+}
+
+variable "output_bucket" {
+  type        = string
+  description = "Bucket for exported results; empty means data_bucket."
+  default     = ""
+}
+
+variable "output_prefix" {
+  type        = string
+  description = "Prefix for exported results."
+  default     = "output/"
+}
+
+variable "timezone" {
+  type        = string
+  description = "LAMBDUCK_TIMEZONE: IANA name of the report time zone."
+  default     = "UTC"
+}
+
+variable "max_days" {
+  type        = number
+  description = "LAMBDUCK_MAX_DAYS: the longest date range a request may ask for."
+  default     = 366
+}
+
+variable "extra_environment" {
+  type        = map(string)
+  description = "More environment variables for the function (no secrets: use Secrets Manager for those)."
+  default     = {}
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "CloudWatch Logs retention."
+  default     = 30
+}
+
+variable "alarm_actions" {
+  type        = list(string)
+  description = "ARNs (e.g. an SNS topic) notified by the alarms; empty for none."
+  default     = []
+}
+
+variable "enable_s3_trigger" {
+  type        = bool
+  description = "Invoke the function for objects created under raw_prefix. The bucket notification resource owns all of data_bucket's notifications."
+  default     = false
+}
+
+variable "schedule_expression" {
+  type        = string
+  description = "Optional EventBridge schedule, e.g. \"cron(0 1 * * ? *)\"; empty for none."
+  default     = ""
+}
+
+variable "schedule_event" {
+  type        = string
+  description = "The JSON event the schedule sends."
+  default     = "{\"report\": \"hello\"}"
+}
+
+variable "enable_function_url" {
+  type        = bool
+  description = "Create a Function URL with AWS_IAM auth (callers sign requests with SigV4)."
+  default     = false
+}
+
+variable "reserved_concurrency" {
+  type        = number
+  description = "Reserved concurrent executions; -1 for none."
+  default     = -1
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags for every resource."
+  default     = {}
+}
