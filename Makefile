@@ -1,6 +1,6 @@
 # lambduck — the README's two commands are `go run ./cmd/lambduck demo` and `make test`.
 
-.PHONY: test demo build bootstrap image push deploy
+.PHONY: test demo build bootstrap bootstrap-arm64 image push deploy
 test: ## the whole test suite; installs its own tools into .tools/bin
 	scripts/test.sh
 
@@ -12,6 +12,9 @@ build: ## the CLI for this machine, in dist/lambduck
 
 bootstrap: ## the Lambda binary for provided:al2023 (glibc 2.34), in dist/bootstrap — same flags as the Dockerfile
 	scripts/build-bootstrap.sh dist/bootstrap
+
+bootstrap-arm64: ## the same for Graviton, cross-compiled (Debian's g++-aarch64-linux-gnu), in dist/bootstrap-arm64
+	CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ GOARCH=arm64 scripts/build-bootstrap.sh dist/bootstrap-arm64
 
 image: ## the container image (docker buildx; PLATFORM=linux/arm64 for Graviton)
 	@mkdir -p dist

@@ -7,6 +7,18 @@ cd "$(dirname "$0")/.."
 
 RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d # DESIGN.md §7
 
+# Debian packages the tests use: goaccess (the reference for access-log
+# numbers) and the arm64 cross compiler (the Graviton bootstrap's ELF check).
+apt_packages=(goaccess g++-aarch64-linux-gnu)
+missing=()
+for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 export GOBIN="$PWD/.tools/bin"
 mkdir -p "$GOBIN"
 echo "== installing aws-lambda-rie@$RIE_VERSION into .tools/bin"
@@ -20,8 +32,8 @@ export LAMBDUCK_RIE="$GOBIN/aws-lambda-rie"
 export LAMBDUCK_INTEGRATION=1
 
 echo "== make bootstrap (the Lambda binary, with the Dockerfile's flags)"
-make bootstrap
-export LAMBDUCK_BOOTSTRAP="$PWD/dist/bootstrap"
+make bootstrap bootstrap-arm64
+export LAMBDUCK_BOOTSTRAP="$PWD/dist/bootstrap" LAMBDUCK_BOOTSTRAP_ARM64="$PWD/dist/bootstrap-arm64"
 
 echo "== gofmt, go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))

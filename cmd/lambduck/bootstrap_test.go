@@ -69,18 +69,30 @@ func TestTooNew(t *testing.T) {
 // need no glibc newer than 2.34, no GLIBCXX newer than 3.4.29, and no library
 // the image lacks. The test command builds it and sets LAMBDUCK_BOOTSTRAP.
 func TestBootstrapRunsOnAmazonLinux2023(t *testing.T) {
-	path := os.Getenv("LAMBDUCK_BOOTSTRAP")
+	checkBootstrap(t, "LAMBDUCK_BOOTSTRAP", elf.EM_X86_64)
+}
+
+// The same for the Graviton build (make bootstrap-arm64).
+func TestBootstrapArm64RunsOnAmazonLinux2023(t *testing.T) {
+	checkBootstrap(t, "LAMBDUCK_BOOTSTRAP_ARM64", elf.EM_AARCH64)
+}
+
+func checkBootstrap(t *testing.T, variable string, machine elf.Machine) {
+	path := os.Getenv(variable)
 	if path == "" {
 		if os.Getenv("LAMBDUCK_INTEGRATION") == "1" {
-			t.Fatal("LAMBDUCK_BOOTSTRAP is not set: the test command builds it with `make bootstrap`")
+			t.Fatalf("%s is not set: the test command builds it with make", variable)
 		}
-		t.Skip("LAMBDUCK_BOOTSTRAP not set (make bootstrap, then set it)")
+		t.Skipf("%s not set (make bootstrap / bootstrap-arm64, then set it)", variable)
 	}
 	f, err := elf.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	if f.Machine != machine {
+		t.Errorf("%s is built for %s, want %s", path, f.Machine, machine)
+	}
 	libs, err := f.ImportedLibraries()
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +111,8 @@ func TestBootstrapRunsOnAmazonLinux2023(t *testing.T) {
 		for _, dep := range lib.Needs {
 			seen++
 			if tooNew(dep.Dep) {
-				t.Errorf("needs %s from %s; Amazon Linux 2023 stops at %s_%s", dep.Dep, lib.Name, strings.Split(dep.Dep, "_")[0], al2023[strings.Split(dep.Dep, "_")[0]])
+				family, _, _ := strings.Cut(dep.Dep, "_")
+				t.Errorf("needs %s from %s; Amazon Linux 2023 stops at %s_%s", dep.Dep, lib.Name, family, al2023[family])
 			}
 		}
 	}
