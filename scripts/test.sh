@@ -24,6 +24,14 @@ mkdir -p "$GOBIN"
 echo "== installing aws-lambda-rie@$RIE_VERSION into .tools/bin"
 go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"
 
+TRIVY_VERSION=v0.74.0
+# A go-installed trivy reports its version as "dev": a marker records which one is there.
+if [ "$(cat .tools/bin/.trivy-version 2>/dev/null)" != "$TRIVY_VERSION" ] || [ ! -x .tools/bin/trivy ]; then
+  echo "== installing trivy@$TRIVY_VERSION into .tools/bin (a long compile, once per machine)"
+  GOEXPERIMENT=jsonv2 GOBIN="$PWD/.tools/bin" go install "github.com/aquasecurity/trivy/cmd/trivy@$TRIVY_VERSION"
+  echo "$TRIVY_VERSION" > .tools/bin/.trivy-version
+fi
+
 # Tests set every AWS_* variable they depend on; none of the machine's may
 # leak in (these machines set AWS_CA_BUNDLE, which breaks the SDK's loader).
 while IFS= read -r name; do unset "$name"; done < <(env | sed -n 's/^\(AWS_[A-Za-z0-9_]*\)=.*/\1/p')
@@ -45,6 +53,10 @@ go vet ./...
 
 echo "== go test"
 go test -count=1 "$@" ./...
+
+echo "== trivy config (Dockerfile, deploy/): no finding outside .trivyignore"
+.tools/bin/trivy config --skip-check-update --quiet --cache-dir .tools/trivy-cache \
+  --ignorefile .trivyignore --exit-code 1 --format table .
 
 echo "== deploy/: Dockerfile (BuildKit parser and lint), Terraform (format, least privilege), deploy scripts"
 (cd deploy && go vet ./... && go test -count=1 "$@" ./...)
