@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,8 @@ func newGen() *cobra.Command {
 		start, end string
 		rowsPerDay int
 		seed       int64
+		raw        string
+		offset     string
 	)
 	cmd := &cobra.Command{
 		Use:   "gen",
@@ -28,9 +31,15 @@ one file per company and day, with realistic paths, status codes, visitors,
 user agents and referrers. The rows depend only on the flags: the same seed
 gives the same files, and generating again replaces them.
 
-The partition date follows LAMBDUCK_TIMEZONE, as ingested data does.`,
+The partition date follows LAMBDUCK_TIMEZONE, as ingested data does.
+
+With --raw FORMAT it writes the same traffic as one raw log file instead
+(Combined, ALB, CloudFront or JSON lines), with the awkward parts real logs
+have: IPv6 clients, escaped quotes in user agents, '-' for bytes and referrer,
+query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 		Example: `  lambduck gen --out /tmp/data --companies 1690 --start 2025-04-01 --end 2025-04-30 --rows-per-day 100000
-  LAMBDUCK_TIMEZONE=Asia/Tokyo lambduck gen --out /tmp/tokyo`,
+  LAMBDUCK_TIMEZONE=Asia/Tokyo lambduck gen --out /tmp/tokyo
+  lambduck gen --raw combined --companies 1690 --rows-per-day 50000 --out /tmp/access.log`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := loadEnv(slog.LevelWarn)
@@ -59,7 +68,26 @@ The partition date follows LAMBDUCK_TIMEZONE, as ingested data does.`,
 			total := int64(len(companies)) * int64(to.Sub(from).Hours()/24+1) * int64(rowsPerDay)
 			bar := newProgress(total, "generating")
 			began := time.Now()
-			sum, err := gen.Parquet(cmd.Context(), eng, opts, bar.set)
+			var sum gen.Summary
+			if raw != "" {
+				if !slices.Contains(gen.RawFormats, raw) {
+					return fmt.Errorf("--raw: %q is not one of %s", raw, strings.Join(gen.RawFormats, ", "))
+				}
+				if !cmd.Flags().Changed("out") {
+					return fmt.Errorf("--raw writes one file: name it with --out (e.g. --out access.log or access.log.gz)")
+				}
+				ro := gen.RawOptions{Options: opts, Format: raw, Out: out}
+				if offset != "" {
+					t, err := time.Parse("-0700", offset)
+					if err != nil {
+						return fmt.Errorf("--offset: %q is not a UTC offset such as +0900", offset)
+					}
+					ro.Offset = t.Location()
+				}
+				sum, err = gen.Raw(cmd.Context(), eng, ro, bar.set)
+			} else {
+				sum, err = gen.Parquet(cmd.Context(), eng, opts, bar.set)
+			}
 			bar.done()
 			if err != nil {
 				return err
@@ -77,5 +105,7 @@ The partition date follows LAMBDUCK_TIMEZONE, as ingested data does.`,
 	f.StringVar(&end, "end", "2025-04-30", "last day (YYYY-MM-DD)")
 	f.IntVar(&rowsPerDay, "rows-per-day", 10000, "rows per company and day")
 	f.Int64Var(&seed, "seed", 1, "seed: the same seed gives the same rows")
+	f.StringVar(&raw, "raw", "", "write a raw log instead of Parquet: combined, alb, cloudfront or jsonl (--out names the file; .gz compresses)")
+	f.StringVar(&offset, "offset", "", "UTC offset written in Combined timestamps, e.g. +0900 (default: LAMBDUCK_TIMEZONE's)")
 	return cmd
 }

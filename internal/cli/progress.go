@@ -28,6 +28,14 @@ func newProgress(total int64, what string) *progress {
 	)}
 }
 
+// newBytesProgress is a bar over bytes (ingest: source bytes done).
+func newBytesProgress(total int64, what string) *progress {
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		return &progress{}
+	}
+	return &progress{bar: progressbar.DefaultBytes(total, what)}
+}
+
 func (p *progress) set(n int64) {
 	if p.bar != nil {
 		_ = p.bar.Set64(n)

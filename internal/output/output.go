@@ -1,16 +1,15 @@
 // Package output puts exported and oversized results where LAMBDUCK_OUTPUT
 // says, under <output>/<report>/<company_id>/<request id>.<ext>. A result is
-// whole or absent: it is written beside its final name and renamed into
-// place, so no reader ever sees part of one.
+// whole or absent (package atomicfile): no reader ever sees part of one.
 package output
 
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"lambduck/internal/atomicfile"
 )
 
 // Local is an output folder.
@@ -33,32 +32,7 @@ func (l *Local) Put(ctx context.Context, src, key string) (string, error) {
 		return "", fmt.Errorf("output: refusing key %q", key)
 	}
 	dst := filepath.Join(l.Root, key)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", fmt.Errorf("output: %w", err)
-	}
-	if err := os.Rename(src, dst); err == nil {
-		return dst, nil
-	}
-	// Scratch and output on different file systems: copy beside the target, then rename.
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".partial-*")
-	if err != nil {
-		return "", fmt.Errorf("output: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	in, err := os.Open(src)
-	if err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("output: %w", err)
-	}
-	defer in.Close()
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("output: writing %s: %w", dst, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("output: writing %s: %w", dst, err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
+	if err := atomicfile.Move(src, dst); err != nil {
 		return "", fmt.Errorf("output: %w", err)
 	}
 	return dst, nil

@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"lambduck/internal/ingest"
+)
+
+func newIngest() *cobra.Command {
+	var (
+		format, company, out string
+		asJSON               bool
+	)
+	cmd := &cobra.Command{
+		Use:   "ingest [--format combined|alb|cloudfront|jsonl] [--company ID] SOURCE…",
+		Short: "Turn raw access logs into the partitioned Parquet layout",
+		Long: `Reads raw access logs — NCSA Combined (nginx/Apache), AWS ALB, CloudFront
+standard logs, JSON lines; plain or gzip — from files, folders (recursively)
+or - (standard input), and writes company_id=<id>/date=<YYYY-MM-DD>/ingest-….parquet
+under the data root (--out, else LAMBDUCK_DATA).
+
+The format is detected from each file's first lines unless --format names it.
+The company is --company, else the company_id=<id> segment of the file's path.
+The partition date is the request's calendar date in LAMBDUCK_TIMEZONE.
+
+Ingesting the same source again replaces what it wrote before. A line that
+does not parse is counted and reported with its line number, never fatal; a
+file that is not a log at all is rejected whole and nothing of it is written.
+The exit status is 1 when any source was rejected.`,
+		Example: `  lambduck ingest --company 1690 /var/log/nginx/access.log.1 /var/log/nginx/access.log.2.gz
+  lambduck ingest logs/company_id=1690/          # company from the path
+  zcat access.log.gz | lambduck ingest --company 1690 --format combined -
+  LAMBDUCK_TIMEZONE=Asia/Tokyo lambduck ingest --json --company 1690 access.log`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := loadEnv(slog.LevelWarn)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = e.cfg.Data
+			}
+			if strings.HasPrefix(out, "s3://") {
+				return fmt.Errorf("--out: s3:// destinations are not supported by this build yet; write to a folder")
+			}
+			if format != "" && !slices.Contains(ingest.Formats, format) {
+				return fmt.Errorf("--format: %q is not one of %s", format, strings.Join(ingest.Formats, ", "))
+			}
+			sources, err := ingest.Expand(args, cmd.InOrStdin(), e.cfg.Scratch)
+			if err != nil {
+				return err
+			}
+			var total int64
+			for _, s := range sources {
+				total += s.Size
+			}
+			eng, err := e.engine()
+			if err != nil {
+				return err
+			}
+			bar := newBytesProgress(total, "ingesting")
+			sum, err := ingest.Run(cmd.Context(), eng, sources, ingest.Options{Root: out, Company: company, Format: format, TimeZone: e.cfg.TimeZone}, bar.set)
+			bar.done()
+			for _, s := range sources {
+				if strings.HasPrefix(s.Identity, "stdin:") {
+					os.Remove(s.Path)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(sum); err != nil {
+					return err
+				}
+			} else {
+				printIngest(w, sum, out)
+			}
+			if sum.FailedSources > 0 {
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&format, "format", "", "combined, alb, cloudfront or jsonl (default: detected per file)")
+	f.StringVar(&company, "company", "", "company id for every source (default: the company_id=<id> path segment)")
+	f.StringVar(&out, "out", "", "data root to write (default: LAMBDUCK_DATA, else .lambduck/demo/data)")
+	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	return cmd
+}
+
+func printIngest(w interface{ Write([]byte) (int, error) }, sum ingest.Summary, out string) {
+	for _, s := range sum.Sources {
+		if s.Error != "" {
+			fmt.Fprintf(w, "REJECTED %s\n", s.Error)
+			continue
+		}
+		fmt.Fprintf(w, "%s (%s, company %s): %d lines read, %d rows written, %d rejected, %d days\n",
+			s.Source, s.Format, s.Company, s.LinesRead, s.RowsWritten, s.LinesRejected, len(s.Days))
+		for _, r := range s.FirstRejected {
+			fmt.Fprintf(w, "  rejected line %d: %.160q\n", r.Line, r.Text)
+		}
+	}
+	secs := float64(sum.DurationMS) / 1000
+	fmt.Fprintf(w, "total: %d lines read, %d rows written, %d rejected, %d source(s) failed; %.1f MB in %.2f s (%.0f lines/s, %.1f MB/s) into %s\n",
+		sum.LinesRead, sum.RowsWritten, sum.LinesRejected, sum.FailedSources, float64(sum.Bytes)/1e6, secs,
+		float64(sum.LinesRead)/max(secs, 0.001), float64(sum.Bytes)/1e6/max(secs, 0.001), out)
+}

@@ -1,0 +1,309 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"lambduck/internal/atomicfile"
+	"lambduck/internal/engine"
+	"lambduck/internal/store"
+)
+
+// Options say where ingested rows go and how sources are read.
+type Options struct {
+	Root     string         // data root folder
+	Company  string         // "" to take it from each source's company_id=<id> path segment
+	Format   string         // "" to detect per source
+	TimeZone *time.Location // partition dates are calendar dates here
+	Samples  int            // rejected lines to report per source (default 5)
+}
+
+// Rejected is one line that did not parse.
+type Rejected struct {
+	Line int64  `json:"line"`
+	Text string `json:"text"`
+}
+
+// FileSummary is the outcome for one source.
+type FileSummary struct {
+	Source        string     `json:"source"`
+	Format        string     `json:"format"`
+	Company       string     `json:"company_id"`
+	LinesRead     int64      `json:"lines_read"`
+	RowsWritten   int64      `json:"rows_written"`
+	LinesRejected int64      `json:"lines_rejected"`
+	FirstRejected []Rejected `json:"first_rejected"`
+	Days          []string   `json:"days"`
+	Files         int        `json:"files"`
+	Error         string     `json:"error,omitempty"`
+}
+
+// Summary is the outcome of one ingest run.
+type Summary struct {
+	Sources       []FileSummary `json:"sources"`
+	LinesRead     int64         `json:"lines_read"`
+	RowsWritten   int64         `json:"rows_written"`
+	LinesRejected int64         `json:"lines_rejected"`
+	FailedSources int           `json:"failed_sources"`
+	Bytes         int64         `json:"bytes"`
+	DurationMS    int64         `json:"duration_ms"`
+}
+
+// Run ingests every source. A source that is not a log (binary, unknown
+// format, mostly unparseable) fails alone, writes nothing, and is reported;
+// the others go on. progress, when not nil, is told the source bytes done.
+func Run(ctx context.Context, eng *engine.Engine, sources []Source, o Options, progress func(bytes int64)) (Summary, error) {
+	began := time.Now()
+	if o.Samples == 0 {
+		o.Samples = 5
+	}
+	if o.TimeZone == nil {
+		o.TimeZone = time.UTC
+	}
+	tool, err := eng.OpenTool(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer tool.Close()
+	var sum Summary
+	for i, src := range sources {
+		fs, err := ingestOne(ctx, tool, i, src, o)
+		if err != nil {
+			if ctx.Err() != nil {
+				return sum, ctx.Err()
+			}
+			fs.Error = err.Error()
+			sum.FailedSources++
+		}
+		sum.Sources = append(sum.Sources, fs)
+		sum.LinesRead += fs.LinesRead
+		sum.RowsWritten += fs.RowsWritten
+		sum.LinesRejected += fs.LinesRejected
+		sum.Bytes += src.Size
+		if progress != nil {
+			progress(sum.Bytes)
+		}
+	}
+	sum.DurationMS = time.Since(began).Milliseconds()
+	return sum, nil
+}
+
+// NotALogError is a source rejected as a whole.
+type NotALogError struct{ Msg string }
+
+func (e *NotALogError) Error() string { return e.Msg }
+
+func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Options) (fs FileSummary, err error) {
+	fs = FileSummary{Source: src.Identity, FirstRejected: []Rejected{}, Days: []string{}}
+	head, err := src.head(64 << 10)
+	if err != nil {
+		return fs, err
+	}
+	if isBinary(head) {
+		return fs, &NotALogError{src.Identity + ": binary data, not a text log"}
+	}
+	fs.Format = o.Format
+	if fs.Format == "" {
+		if fs.Format, err = Detect(head); err != nil {
+			return fs, &NotALogError{src.Identity + ": " + err.Error()}
+		}
+	}
+	fs.Company = o.Company
+	if fs.Company == "" {
+		fs.Company = CompanyFromPath(src.Identity)
+		if fs.Company == "" {
+			return fs, fmt.Errorf("%s: no company: pass --company or put the file under a company_id=<id>/ folder", src.Identity)
+		}
+	}
+	if !store.ValidCompanyID(fs.Company) {
+		return fs, fmt.Errorf("%s: company id %q must match %s", src.Identity, fs.Company, store.CompanyIDRule)
+	}
+	parse, err := formatSQL(fs.Format, head)
+	if err != nil {
+		return fs, &NotALogError{src.Identity + ": " + err.Error()}
+	}
+
+	rejects := fmt.Sprintf("csv_rejects_%d", n)
+	compression := "none"
+	if src.Gzip {
+		compression = "gzip"
+	}
+	// Every line is one VARCHAR: no delimiter, quote or escape applies. Lines
+	// DuckDB cannot read as text (invalid UTF-8, over 8 MB) land in the
+	// rejects table with their line numbers instead of failing the file.
+	lines := fmt.Sprintf(`SELECT line FROM read_csv(%s, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '',
+		header = false, auto_detect = false, compression = '%s', max_line_size = 8388608,
+		ignore_errors = true, store_rejects = true, rejects_table = '%s', rejects_scan = '%s_scan') WHERE line IS NOT NULL`,
+		engine.Quote(src.Path), compression, rejects, rejects)
+	c := tool.Conn
+	if _, err := c.ExecContext(ctx, "DROP TABLE IF EXISTS parsed"); err != nil {
+		return fs, err
+	}
+	// Each format's SQL is a WITH query over `lines`; prepend lines as its first CTE.
+	q := "CREATE TEMP TABLE parsed AS WITH lines AS (" + lines + "),\n" + strings.TrimPrefix(strings.TrimSpace(parse), "WITH")
+	if _, err := c.ExecContext(ctx, q); err != nil {
+		return fs, fmt.Errorf("%s: reading: %w", src.Identity, err)
+	}
+	var parsedLines, okRows, csvRejected int64
+	if err := c.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE ok) FROM parsed`).Scan(&parsedLines, &okRows); err != nil {
+		return fs, err
+	}
+	if err := c.QueryRowContext(ctx, `SELECT count(DISTINCT line) FROM `+rejects).Scan(&csvRejected); err != nil {
+		return fs, err
+	}
+	fs.LinesRead = parsedLines + csvRejected
+	fs.LinesRejected = parsedLines - okRows + csvRejected
+	if fs.LinesRejected > 0 {
+		if fs.FirstRejected, err = firstRejected(ctx, c, src, rejects, o.Samples); err != nil {
+			return fs, err
+		}
+	}
+	if okRows == 0 || fs.LinesRejected*2 > fs.LinesRead {
+		msg := fmt.Sprintf("%s: not a %s log: %d of %d lines did not parse", src.Identity, fs.Format, fs.LinesRejected, fs.LinesRead)
+		if len(fs.FirstRejected) > 0 {
+			msg += fmt.Sprintf(" (line %d: %.120q)", fs.FirstRejected[0].Line, fs.FirstRejected[0].Text)
+		}
+		fs.LinesRejected, fs.LinesRead = 0, 0
+		return fs, &NotALogError{msg}
+	}
+	if err := write(ctx, c, src, &fs, o); err != nil {
+		return fs, err
+	}
+	fs.RowsWritten = okRows
+	return fs, nil
+}
+
+// firstRejected returns the first n rejected lines in file order with their
+// line numbers: lines DuckDB could not read come from its rejects table;
+// lines that did not parse are found by reading the file once more.
+func firstRejected(ctx context.Context, c *sql.Conn, src Source, rejects string, n int) ([]Rejected, error) {
+	var out []Rejected
+	rows, err := c.QueryContext(ctx, `SELECT line, any_value(csv_line) FROM `+rejects+` GROUP BY line ORDER BY line LIMIT `+fmt.Sprint(n))
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var r Rejected
+		var text sql.NullString
+		if err := rows.Scan(&r.Line, &text); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.Text = text.String
+		out = append(out, r)
+	}
+	rows.Close()
+
+	bad := map[string]bool{}
+	rows, err = c.QueryContext(ctx, `SELECT DISTINCT line FROM parsed WHERE NOT ok`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		bad[s] = true
+	}
+	rows.Close()
+	if len(bad) > 0 {
+		rc, err := src.open()
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		sc := bufio.NewScanner(rc)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		found := 0
+		for no := int64(1); sc.Scan() && found < n; no++ {
+			line := strings.TrimSuffix(sc.Text(), "\r")
+			if bad[line] {
+				out = append(out, Rejected{Line: no, Text: line})
+				found++
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	if len(out) > n {
+		out = out[:n]
+	}
+	for i := range out {
+		if len(out[i].Text) > 500 {
+			out[i].Text = out[i].Text[:500] + "…"
+		}
+	}
+	return out, nil
+}
+
+// write copies the parsed rows to Parquet, one file per day, in scratch;
+// then moves each into its partition and removes what an earlier ingest of
+// the same source left on other days.
+func write(ctx context.Context, c *sql.Conn, src Source, fs *FileSummary, o Options) error {
+	var scratch string
+	if err := c.QueryRowContext(ctx, `SELECT current_setting('temp_directory')`).Scan(&scratch); err != nil {
+		return err
+	}
+	stage, err := os.MkdirTemp(filepath.Dir(scratch), "ingest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+	id := src.ID()
+	_, err = c.ExecContext(ctx, `COPY (SELECT `+outputColumns+`, CAST(timezone($tz, ts) AS DATE) AS date FROM parsed WHERE ok)
+		TO `+engine.Quote(stage)+` (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN '`+id+`_{i}')`,
+		sql.Named("tz", o.TimeZone.String()))
+	if err != nil {
+		return fmt.Errorf("%s: writing Parquet: %w", src.Identity, err)
+	}
+	dayDirs, err := filepath.Glob(filepath.Join(stage, "date=*"))
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, dir := range dayDirs {
+		day := strings.TrimPrefix(filepath.Base(dir), "date=")
+		files, err := filepath.Glob(filepath.Join(dir, "*.parquet"))
+		if err != nil {
+			return err
+		}
+		sort.Strings(files)
+		target := filepath.Join(o.Root, "company_id="+fs.Company, "date="+day)
+		for k, f := range files {
+			name := id + ".parquet"
+			if len(files) > 1 {
+				name = fmt.Sprintf("%s-%d.parquet", id, k)
+			}
+			dst := filepath.Join(target, name)
+			if err := atomicfile.Move(f, dst); err != nil {
+				return fmt.Errorf("%s: %w", src.Identity, err)
+			}
+			keep[dst] = true
+			fs.Files++
+		}
+		fs.Days = append(fs.Days, day)
+	}
+	sort.Strings(fs.Days)
+	// What an earlier ingest of this source wrote and this one did not.
+	old, err := filepath.Glob(filepath.Join(o.Root, "company_id="+fs.Company, "date=*", id+"*.parquet"))
+	if err != nil {
+		return err
+	}
+	for _, f := range old {
+		if !keep[f] {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
