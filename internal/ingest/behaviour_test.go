@@ -1,0 +1,243 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lambduck/internal/gen"
+)
+
+func genCombined(t *testing.T, path string, rowsPerDay int, seed int64) {
+	t.Helper()
+	_, err := gen.Raw(context.Background(), newEngine(t), gen.RawOptions{
+		Options: gen.Options{Companies: []string{"1690"}, Start: day("2025-04-01"), End: day("2025-04-03"),
+			RowsPerDay: rowsPerDay, Seed: seed, TimeZone: time.UTC},
+		Format: "combined", Out: path,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func files(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out
+}
+
+func TestReingestReplacesAndSourcesAddUp(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	genCombined(t, a, 1000, 1)
+	genCombined(t, b, 500, 2)
+	ingestFiles(t, root, Options{Company: "1690"}, a)
+	once := len(rowsIn(t, root))
+	ingestFiles(t, root, Options{Company: "1690"}, a)
+	if twice := len(rowsIn(t, root)); twice != once || once != 3000 {
+		t.Errorf("after one ingest %d rows, after two %d; want 3000 both times", once, twice)
+	}
+	ingestFiles(t, root, Options{Company: "1690"}, b)
+	if n := len(rowsIn(t, root)); n != 4500 {
+		t.Errorf("two sources for the same days: %d rows, want 4500", n)
+	}
+	// A source that shrank to one day: its files on the other days go.
+	lines, _ := os.ReadFile(a)
+	var first []string
+	for _, l := range strings.Split(string(lines), "\n") {
+		if strings.Contains(l, "01/Apr/2025") {
+			first = append(first, l)
+		}
+	}
+	os.WriteFile(a, []byte(strings.Join(first, "\n")+"\n"), 0o644)
+	ingestFiles(t, root, Options{Company: "1690"}, a)
+	if n := len(rowsIn(t, root)); n != 1000+1500 {
+		t.Errorf("after re-ingesting a one-day source: %d rows, want 2500", n)
+	}
+}
+
+// 1% garbage: every line is accounted for, the garbage is reported with its
+// line numbers, the rest is ingested.
+func TestGarbageLinesCountedAndReported(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
+	clean := filepath.Join(dir, "clean.log")
+	genCombined(t, clean, 1000, 3)
+	text, _ := os.ReadFile(clean)
+	lines := strings.Split(strings.TrimSuffix(string(text), "\n"), "\n")
+	rng := rand.New(rand.NewPCG(1, 2))
+	garbage := []string{
+		"this is not a log line",
+		`1.2.3.4 - - [32/Foo/2025:99:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"`,
+		`1.2.3.4 - - [01/Apr/2025:10:00:00 +0000] "GET / HTTP/1.1" 999 1 "-" "x"`,
+		"\xff\xfe invalid utf-8 \xc3\x28",
+		`{"json": "in a combined log"}`,
+		"col\x01with a control character",
+	}
+	var out []string
+	var wantLines []int64
+	for i, l := range lines {
+		out = append(out, l)
+		if i%100 == 50 {
+			out = append(out, garbage[rng.IntN(len(garbage))])
+			wantLines = append(wantLines, int64(len(out)))
+		}
+	}
+	dirty := filepath.Join(dir, "dirty.log")
+	os.WriteFile(dirty, []byte(strings.Join(out, "\n")+"\n"), 0o644)
+
+	s := ingestFiles(t, root, Options{Company: "1690"}, dirty).Sources[0]
+	if s.Error != "" {
+		t.Fatal(s.Error)
+	}
+	if s.LinesRead != int64(len(out)) || s.RowsWritten != 3000 || s.LinesRejected != int64(len(wantLines)) {
+		t.Errorf("read %d written %d rejected %d; want %d, 3000, %d", s.LinesRead, s.RowsWritten, s.LinesRejected, len(out), len(wantLines))
+	}
+	if len(s.FirstRejected) != 5 {
+		t.Fatalf("first rejected: %+v", s.FirstRejected)
+	}
+	for i, r := range s.FirstRejected {
+		if r.Line != wantLines[i] {
+			t.Errorf("rejected #%d at line %d, want %d (%q)", i+1, r.Line, wantLines[i], r.Text)
+		}
+	}
+	if n := len(rowsIn(t, root)); n != 3000 {
+		t.Errorf("%d rows ingested, want 3000", n)
+	}
+}
+
+// A file that is not a log at all is rejected whole; nothing of it is written.
+func TestNotALogRejectedWhole(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
+	good := filepath.Join(dir, "good.log")
+	genCombined(t, good, 100, 4)
+	binary := filepath.Join(dir, "binary.log")
+	os.WriteFile(binary, append([]byte("\x7fELF\x02\x01\x01\x00"), bytes.Repeat([]byte{0, 1, 2, 3}, 1000)...), 0o644)
+	prose := filepath.Join(dir, "prose.log")
+	os.WriteFile(prose, []byte(strings.Repeat("It was a bright cold day in April, and the clocks were striking thirteen.\n", 50)), 0o644)
+	mostlyBad := filepath.Join(dir, "mostly-bad.log")
+	goodText, _ := os.ReadFile(good)
+	first := strings.SplitN(string(goodText), "\n", 3)
+	os.WriteFile(mostlyBad, []byte(first[0]+"\n"+first[1]+"\n"+strings.Repeat("garbage\n", 10)), 0o644)
+
+	sum := ingestFiles(t, root, Options{Company: "1690", Format: "combined"}, good, binary, prose, mostlyBad)
+	if sum.FailedSources != 3 || sum.Sources[0].Error != "" {
+		t.Fatalf("%+v", sum)
+	}
+	for _, s := range sum.Sources[1:] {
+		if s.Error == "" || s.RowsWritten != 0 {
+			t.Errorf("%s: %+v", s.Source, s)
+		}
+	}
+	if !strings.Contains(sum.Sources[1].Error, "binary") || !strings.Contains(sum.Sources[3].Error, "10 of 12 lines did not parse") {
+		t.Errorf("messages: %q / %q", sum.Sources[1].Error, sum.Sources[3].Error)
+	}
+	if n := len(rowsIn(t, root)); n != 300 {
+		t.Errorf("%d rows: only good.log's 300 may be written", n)
+	}
+	for _, f := range files(t, root) {
+		if !strings.HasPrefix(filepath.Base(f), Source{Identity: mustAbs(good)}.ID()) {
+			t.Errorf("a rejected file left %s", f)
+		}
+	}
+	// Detection, without --format: the same verdicts.
+	sum = ingestFiles(t, t.TempDir(), Options{Company: "1690"}, binary, prose)
+	if sum.FailedSources != 2 {
+		t.Errorf("detection: %+v", sum)
+	}
+}
+
+func mustAbs(p string) string { a, _ := filepath.Abs(p); return a }
+
+func TestGzipStdinAndCompanyFromPath(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
+	plain := filepath.Join(dir, "company_id=acme", "2025", "access.log")
+	os.MkdirAll(filepath.Dir(plain), 0o755)
+	genCombined(t, plain, 200, 5)
+	text, _ := os.ReadFile(plain)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(text)
+	zw.Close()
+	zipped := filepath.Join(dir, "company_id=acme", "2025", "access.log.1.gz")
+	os.WriteFile(zipped, gz.Bytes(), 0o644)
+
+	// A folder: both files, the company from the path, gzip detected.
+	sum := ingestFiles(t, root, Options{}, filepath.Join(dir, "company_id=acme"))
+	if sum.FailedSources != 0 || len(sum.Sources) != 2 || sum.RowsWritten != 1200 {
+		t.Fatalf("%+v", sum)
+	}
+	for _, s := range sum.Sources {
+		if s.Company != "acme" || s.Format != "combined" {
+			t.Errorf("%+v", s)
+		}
+	}
+	// Standard input, gzip: the same rows; again: replaced, not added.
+	root2 := t.TempDir()
+	for range 2 {
+		sources, err := Expand([]string{"-"}, bytes.NewReader(gz.Bytes()), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Run(context.Background(), newEngine(t), sources, Options{Root: root2, Company: "acme"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(rowsIn(t, root2)); n != 600 {
+		t.Errorf("stdin twice: %d rows, want 600", n)
+	}
+	// No company anywhere: a clear error.
+	loose := filepath.Join(dir, "loose.log")
+	os.WriteFile(loose, text, 0o644)
+	if s := ingestFiles(t, t.TempDir(), Options{}, loose).Sources[0]; !strings.Contains(s.Error, "--company") {
+		t.Errorf("no company: %q", s.Error)
+	}
+}
+
+// The partition date is the calendar date in LAMBDUCK_TIMEZONE.
+func TestPartitionDateFollowsTimeZone(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "tz.log")
+	os.WriteFile(log, []byte(`192.0.2.1 - - [01/Apr/2025:00:30:00 +0900] "GET / HTTP/1.1" 200 1 "-" "x"`+"\n"+
+		`192.0.2.1 - - [01/Apr/2025:23:30:00 +0900] "GET / HTTP/1.1" 200 1 "-" "x"`+"\n"), 0o644)
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	for tz, want := range map[*time.Location]string{
+		tokyo:    "[2025-04-01 2025-04-01]",
+		time.UTC: "[2025-03-31 2025-04-01]",
+	} {
+		root := t.TempDir()
+		ingestFiles(t, root, Options{Company: "c", TimeZone: tz}, log)
+		var days []string
+		for _, r := range rowsIn(t, root) {
+			days = append(days, strings.Split(r, " | ")[1])
+		}
+		if fmt.Sprint(days) != want {
+			t.Errorf("%s: days %v, want %s", tz, days, want)
+		}
+	}
+}
+
+func TestDetect(t *testing.T) {
+	for file, want := range map[string]string{"combined.log": "combined", "alb.log": "alb", "cloudfront.log": "cloudfront", "jsonl.log": "jsonl"} {
+		head, _ := os.ReadFile(filepath.Join("testdata", file))
+		if got, err := Detect(head); got != want {
+			t.Errorf("%s: %q %v", file, got, err)
+		}
+	}
+	if CompanyFromPath("s3://bucket/raw/company_id=1690/2025/04/a.log.gz") != "1690" || CompanyFromPath("/var/log/a.log") != "" {
+		t.Error("CompanyFromPath")
+	}
+}

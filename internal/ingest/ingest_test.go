@@ -1,0 +1,127 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"lambduck/internal/engine"
+)
+
+func newEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	eng, err := engine.New(engine.Settings{Scratch: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+func ingestFiles(t *testing.T, root string, o Options, files ...string) Summary {
+	t.Helper()
+	sources, err := Expand(files, nil, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Root = root
+	sum, err := Run(context.Background(), newEngine(t), sources, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// rowsIn reads back every row under root with a plain DuckDB, one string per row.
+func rowsIn(t *testing.T, root string) []string {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT company_id, date::VARCHAR, ts, client_ip, method, path, query, protocol, status, bytes,
+		referrer, user_agent, host, request_time_ms, source
+		FROM read_parquet('` + root + `/*/*/*.parquet', hive_partitioning = true, hive_types = {'company_id': VARCHAR, 'date': DATE})
+		ORDER BY ts, client_ip, status, bytes`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, 15)
+		ptrs := make([]any, 15)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			switch x := v.(type) {
+			case nil:
+				parts[i] = "NULL"
+			case time.Time:
+				parts[i] = x.UTC().Format(time.RFC3339Nano)
+			default:
+				parts[i] = fmt.Sprint(x)
+			}
+		}
+		out = append(out, strings.Join(parts, " | "))
+	}
+	return out
+}
+
+// Each format's fixture (testdata/README.md), parsed field by field.
+func TestFormatsFieldByField(t *testing.T) {
+	const ua78 = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.108 Safari/537.36"
+	cases := map[string][]string{
+		"combined.log": {
+			"c | 2000-10-10 | 2000-10-10T20:55:36Z | 127.0.0.1 | GET | /apache_pb.gif | NULL | HTTP/1.0 | 200 | 2326 | http://www.example.com/start.html | Mozilla/4.08 [en] (Win98; I ;Nav) | NULL | NULL | combined",
+			"c | 2025-03-31 | 2025-03-31T15:30:00Z | 2001:db8::1 | POST | /api/v1/reports | company=1690&x=%20y | HTTP/2.0 | 201 | 0 | NULL | curl/8.5.0 | NULL | NULL | combined",
+			`c | 2025-04-01 | 2025-04-01T12:00:00Z | 192.0.2.3 | GET | /café/日 | NULL | HTTP/1.1 | 304 | 0 | NULL | Agent "quoted" 1.0 | NULL | NULL | combined`,
+			"c | 2025-04-01 | 2025-04-01T12:00:01Z | 192.0.2.4 | GET | /%FF%FE | NULL | HTTP/1.1 | 404 | 153 | NULL | NULL | NULL | NULL | combined",
+		},
+		"alb.log": {
+			"c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 10.0.1.252 | GET | / | NULL | HTTP/2.0 | 200 | 257 | NULL | curl/7.46.0 | 10.0.2.105 | 2 | alb",
+			"c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 192.168.131.39 | GET | / | NULL | HTTP/1.1 | 200 | 57 | NULL | curl/7.46.0 | www.example.com | 171 | alb",
+			"c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 192.168.131.39 | GET | / | NULL | HTTP/1.1 | 200 | 366 | NULL | curl/7.46.0 | www.example.com | 1 | alb",
+			`c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 192.168.131.39 | POST | /api/upload | id=7 | HTTP/1.1 | 460 | 0 | NULL | Mozilla/5.0 "x" | www.example.com | NULL | alb`,
+		},
+		"cloudfront.log": {
+			"c | 2019-12-04 | 2019-12-04T21:02:31Z | 192.0.2.100 | GET | /index.html | NULL | HTTP/2.0 | 200 | 392 | NULL | " + ua78 + " | d111111abcdef8.cloudfront.net | 1 | cloudfront",
+			"c | 2019-12-13 | 2019-12-13T22:36:27Z | 192.0.2.200 | GET | /favicon.ico | NULL | HTTP/1.1 | 502 | 900 | http://www.example.com/ | " + ua78 + " | www.example.com | 102 | cloudfront",
+			"c | 2019-12-13 | 2019-12-13T22:36:28Z | 2001:db8::2 | GET | /search page | q=duck&lang=ja | HTTP/1.1 | 200 | 1200 | NULL | curl/8.5.0 | www.example.com | 250 | cloudfront",
+		},
+		"jsonl.log": {
+			"c | 2025-04-01 | 2025-04-01T10:00:00Z | 192.0.2.1 | GET | /a | x=1 | HTTP/1.1 | 200 | 100 | https://example.com/ | curl/8.5.0 | www.example.com | 12.5 | jsonl",
+			"c | 2025-04-01 | 2025-04-01T10:00:00Z | 2001:db8::3 | POST | /b c | y=2 | HTTP/2.0 | 404 | 0 | NULL | nginx-json | NULL | 250 | jsonl",
+		},
+	}
+	for file, want := range cases {
+		t.Run(file, func(t *testing.T) {
+			root := t.TempDir()
+			sum := ingestFiles(t, root, Options{Company: "c"}, filepath.Join("testdata", file))
+			s := sum.Sources[0]
+			if s.Error != "" || s.Format != strings.TrimSuffix(file, ".log") || s.LinesRejected != 0 || s.RowsWritten != int64(len(want)) {
+				t.Fatalf("summary %+v", s)
+			}
+			got := rowsIn(t, root)
+			if len(got) != len(want) {
+				t.Fatalf("%d rows:\n%s", len(got), strings.Join(got, "\n"))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("row %d:\n got  %s\n want %s", i+1, got[i], want[i])
+				}
+			}
+		})
+	}
+}
