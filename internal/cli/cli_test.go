@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -41,10 +42,39 @@ func TestDemoFromNothing(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"demo", "invoke", "gen", "reports"} {
+	for _, cmd := range []string{"demo", "invoke", "ingest", "gen", "reports"} {
 		out, err := run(t, cmd, "--help")
 		if err != nil || !strings.Contains(out, "Usage:") || len(out) < 200 {
 			t.Errorf("%s --help: %v\n%s", cmd, err, out)
 		}
+	}
+}
+
+func TestGenRawThenIngest(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	dir := t.TempDir()
+	log := filepath.Join(dir, "company_id=1690", "access.log.gz")
+	if out, err := run(t, "gen", "--raw", "combined", "--companies", "1690", "--rows-per-day", "500",
+		"--start", "2025-04-01", "--end", "2025-04-02", "--out", log); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	root := filepath.Join(dir, "data")
+	out, err := run(t, "ingest", "--json", "--out", root, filepath.Join(dir, "company_id=1690"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{`"company_id": "1690"`, `"format": "combined"`, `"rows_written": 1000`, `"lines_rejected": 0`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %s:\n%s", want, out)
+		}
+	}
+	bad := filepath.Join(dir, "notes.txt")
+	os.WriteFile(bad, []byte("hello\nworld\n"), 0o644)
+	out, err = run(t, "ingest", "--company", "1690", "--out", root, bad)
+	if code, ok := err.(exitCode); !ok || code != 1 || !strings.Contains(out, "REJECTED") {
+		t.Errorf("a non-log: %v\n%s", err, out)
+	}
+	if _, err := run(t, "ingest", "--format", "xml", bad); err == nil || !strings.Contains(err.Error(), "--format") {
+		t.Errorf("bad --format: %v", err)
 	}
 }

@@ -20,54 +20,51 @@ const outputColumns = `ts, client_ip, method, path, query, protocol, status, byt
 // written when it does not decode to valid UTF-8.
 const decodePath = `coalesce(TRY(url_decode(%s)), %s)`
 
-// combinedSQL parses NCSA Combined (and Common) Log Format. Most lines split
-// cleanly on '"' into 7 parts; lines whose quoted fields hold escaped
-// quotes (\") go through a regular expression instead.
+// combinedSQL parses NCSA Combined (and Common) Log Format in one pass of
+// string functions (a regular expression per line costs several times
+// more): escaped quotes (\") become U+E000 so that a line splits on '"' into
+// 7 parts (3 for Common), and they are restored only in lines that had them.
 const combinedSQL = `
 WITH s AS (
-    SELECT line, string_split(line, '"') AS p FROM lines
+    SELECT line, contains(line, chr(92)) AS esc,
+        string_split(CASE WHEN contains(line, chr(92)) THEN replace(line, chr(92) || '"', chr(57344)) ELSE line END, '"') AS p
+    FROM lines
 ), f AS (
-    SELECT line,
-        CASE WHEN len(p) = 7 AND p[5] = ' ' AND p[7] = '' THEN {'head': p[1], 'req': p[2], 'mid': p[3], 'ref': p[4], 'ua': p[6]}
-             WHEN len(p) = 3 AND p[3] NOT LIKE '%"%' AND position(chr(92) IN p[2]) = 0 THEN {'head': p[1], 'req': p[2], 'mid': p[3], 'ref': NULL, 'ua': NULL}
-             ELSE regexp_extract(line, '^([^"]*)"((?:[^"\\]|\\.)*)"([^"]*)(?:"((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?\s*$',
-                                 ['head', 'req', 'mid', 'ref', 'ua'])
-        END AS x
+    SELECT line, esc, p,
+        (len(p) = 7 AND p[5] = ' ' AND p[7] = '') AS is_full,
+        len(p) = 3 AS is_common,
+        split_part(p[1], ' ', 1) AS ip,
+        try_strptime(substr(p[1], strpos(p[1], '[') + 1, 26), '%d/%b/%Y:%H:%M:%S %z') AS ts,
+        substr(p[1], strpos(p[1], '[') + 27, 1) = ']' AS t_closed,
+        string_split(p[2], ' ') AS r,
+        string_split(trim(p[3]), ' ') AS m
     FROM s
 ), g AS (
-    SELECT line, x,
-        split_part(x.head, ' ', 1) AS ip,
-        regexp_extract(x.head, '\[([^\]]+)\]', 1) AS t,
-        string_split(x.req, ' ') AS r,
-        string_split(trim(x.mid), ' ') AS m
-    FROM f
-), h AS (
-    SELECT line, x, ip, r, m,
-        TRY_CAST(substr(t, 8, 4) || '-' || lpad(list_position(['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec'], substr(t, 4, 3))::VARCHAR, 2, '0')
-                 || '-' || substr(t, 1, 2) || ' ' || substr(t, 13, 8) || substr(t, 22, 3) || ':' || substr(t, 25, 2) AS TIMESTAMPTZ) AS ts,
+    SELECT *,
         split_part(r[2], '?', 1) AS raw_path,
-        CASE WHEN position('?' IN r[2]) > 0 THEN substr(r[2], position('?' IN r[2]) + 1) END AS query
-    FROM g
+        strpos(r[2], '?') AS q,
+        TRY_CAST(m[1] AS SMALLINT) AS st,
+        CASE WHEN m[2] = '-' THEN 0 ELSE TRY_CAST(m[2] AS BIGINT) END AS b
+    FROM f
 )
 SELECT
     ts,
     ip AS client_ip,
     r[1] AS method,
-    ` + `coalesce(TRY(url_decode(raw_path)), raw_path)` + ` AS path,
-    query,
+    CASE WHEN contains(raw_path, '%') THEN coalesce(TRY(url_decode(raw_path)), raw_path) ELSE raw_path END AS path,
+    CASE WHEN q > 0 THEN substr(r[2], q + 1) END AS query,
     r[3] AS protocol,
-    TRY_CAST(m[1] AS SMALLINT) AS status,
-    CASE WHEN m[2] = '-' THEN 0 ELSE TRY_CAST(m[2] AS BIGINT) END AS bytes,
-    CASE WHEN x.ref IS NULL OR x.ref = '-' THEN NULL ELSE replace(x.ref, '\"', '"') END AS referrer,
-    replace(x.ua, '\"', '"') AS user_agent,
+    st AS status,
+    b AS bytes,
+    CASE WHEN NOT is_full OR p[4] = '-' THEN NULL WHEN esc THEN replace(p[4], chr(57344), '"') ELSE p[4] END AS referrer,
+    CASE WHEN NOT is_full THEN NULL WHEN esc THEN replace(p[6], chr(57344), '"') ELSE p[6] END AS user_agent,
     NULL::VARCHAR AS host,
     NULL::DOUBLE AS request_time_ms,
     'combined' AS source,
     line,
-    (ts IS NOT NULL AND ip <> '' AND len(r) = 3 AND r[1] <> '' AND r[2] <> ''
-        AND TRY_CAST(m[1] AS SMALLINT) BETWEEN 100 AND 599 AND len(m) = 2
-        AND (m[2] = '-' OR TRY_CAST(m[2] AS BIGINT) IS NOT NULL)) IS TRUE AS ok
-FROM h`
+    ((is_full OR is_common) AND ts IS NOT NULL AND t_closed AND ip <> '' AND len(r) = 3 AND r[1] <> '' AND r[2] <> ''
+        AND st BETWEEN 100 AND 599 AND len(m) = 2 AND b IS NOT NULL) IS TRUE AS ok
+FROM g`
 
 // albSQL parses Application Load Balancer access logs (fields in AWS's
 // documented order; the first 19 are used).

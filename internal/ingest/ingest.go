@@ -144,25 +144,36 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 		ignore_errors = true, store_rejects = true, rejects_table = '%s', rejects_scan = '%s_scan') WHERE line IS NOT NULL`,
 		engine.Quote(src.Path), compression, rejects, rejects)
 	c := tool.Conn
-	if _, err := c.ExecContext(ctx, "DROP TABLE IF EXISTS parsed"); err != nil {
+	// Each format's SQL is a WITH query over `lines`; prepend lines as its first CTE.
+	parsed := "WITH lines AS (" + lines + "),\n" + strings.TrimPrefix(strings.TrimSpace(parse), "WITH")
+
+	// One streaming pass parses and writes the good rows to Parquet in
+	// scratch; nothing reaches the data root before the verdict below.
+	stage, okRows, err := writeStage(ctx, c, src, parsed, o)
+	if stage != "" {
+		defer os.RemoveAll(stage)
+	}
+	if err != nil {
 		return fs, err
 	}
-	// Each format's SQL is a WITH query over `lines`; prepend lines as its first CTE.
-	q := "CREATE TEMP TABLE parsed AS WITH lines AS (" + lines + "),\n" + strings.TrimPrefix(strings.TrimSpace(parse), "WITH")
-	if _, err := c.ExecContext(ctx, q); err != nil {
-		return fs, fmt.Errorf("%s: reading: %w", src.Identity, err)
-	}
-	var parsedLines, okRows, csvRejected int64
-	if err := c.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE ok) FROM parsed`).Scan(&parsedLines, &okRows); err != nil {
+	var textLines, csvRejected int64
+	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM (`+lines+`)`).Scan(&textLines); err != nil {
 		return fs, err
 	}
 	if err := c.QueryRowContext(ctx, `SELECT count(DISTINCT line) FROM `+rejects).Scan(&csvRejected); err != nil {
 		return fs, err
 	}
-	fs.LinesRead = parsedLines + csvRejected
-	fs.LinesRejected = parsedLines - okRows + csvRejected
+	if fs.Format == "cloudfront" { // its # header lines are not requests
+		var comments int64
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM (`+lines+`) WHERE line LIKE '#%'`).Scan(&comments); err != nil {
+			return fs, err
+		}
+		textLines -= comments
+	}
+	fs.LinesRead = textLines + csvRejected
+	fs.LinesRejected = textLines - okRows + csvRejected
 	if fs.LinesRejected > 0 {
-		if fs.FirstRejected, err = firstRejected(ctx, c, src, rejects, o.Samples); err != nil {
+		if fs.FirstRejected, err = firstRejected(ctx, c, src, parsed, rejects, o.Samples); err != nil {
 			return fs, err
 		}
 	}
@@ -174,7 +185,7 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 		fs.LinesRejected, fs.LinesRead = 0, 0
 		return fs, &NotALogError{msg}
 	}
-	if err := write(ctx, c, src, &fs, o); err != nil {
+	if err := moveIntoPlace(stage, src, &fs, o); err != nil {
 		return fs, err
 	}
 	fs.RowsWritten = okRows
@@ -184,7 +195,7 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 // firstRejected returns the first n rejected lines in file order with their
 // line numbers: lines DuckDB could not read come from its rejects table;
 // lines that did not parse are found by reading the file once more.
-func firstRejected(ctx context.Context, c *sql.Conn, src Source, rejects string, n int) ([]Rejected, error) {
+func firstRejected(ctx context.Context, c *sql.Conn, src Source, parsed, rejects string, n int) ([]Rejected, error) {
 	var out []Rejected
 	rows, err := c.QueryContext(ctx, `SELECT line, any_value(csv_line) FROM `+rejects+` GROUP BY line ORDER BY line LIMIT `+fmt.Sprint(n))
 	if err != nil {
@@ -203,7 +214,7 @@ func firstRejected(ctx context.Context, c *sql.Conn, src Source, rejects string,
 	rows.Close()
 
 	bad := map[string]bool{}
-	rows, err = c.QueryContext(ctx, `SELECT DISTINCT line FROM parsed WHERE NOT ok`)
+	rows, err = c.QueryContext(ctx, `SELECT DISTINCT line FROM (`+parsed+`) WHERE NOT ok`)
 	if err != nil {
 		return nil, err
 	}
@@ -245,26 +256,32 @@ func firstRejected(ctx context.Context, c *sql.Conn, src Source, rejects string,
 	return out, nil
 }
 
-// write copies the parsed rows to Parquet, one file per day, in scratch;
-// then moves each into its partition and removes what an earlier ingest of
-// the same source left on other days.
-func write(ctx context.Context, c *sql.Conn, src Source, fs *FileSummary, o Options) error {
-	var scratch string
-	if err := c.QueryRowContext(ctx, `SELECT current_setting('temp_directory')`).Scan(&scratch); err != nil {
-		return err
+// writeStage copies the good rows to Parquet, one file per day, in a
+// scratch folder, and returns it with the number of rows written.
+func writeStage(ctx context.Context, c *sql.Conn, src Source, parsed string, o Options) (string, int64, error) {
+	var spill string
+	if err := c.QueryRowContext(ctx, `SELECT current_setting('temp_directory')`).Scan(&spill); err != nil {
+		return "", 0, err
 	}
-	stage, err := os.MkdirTemp(filepath.Dir(scratch), "ingest-")
+	stage, err := os.MkdirTemp(filepath.Dir(spill), "ingest-")
 	if err != nil {
-		return err
+		return "", 0, err
 	}
-	defer os.RemoveAll(stage)
-	id := src.ID()
-	_, err = c.ExecContext(ctx, `COPY (SELECT `+outputColumns+`, CAST(timezone($tz, ts) AS DATE) AS date FROM parsed WHERE ok)
-		TO `+engine.Quote(stage)+` (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), FILENAME_PATTERN '`+id+`_{i}')`,
+	res, err := c.ExecContext(ctx, `COPY (SELECT `+outputColumns+`, CAST(timezone($tz, ts) AS DATE) AS date FROM (`+parsed+`) WHERE ok)
+		TO `+engine.Quote(stage)+` (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part_{i}')`,
 		sql.Named("tz", o.TimeZone.String()))
 	if err != nil {
-		return fmt.Errorf("%s: writing Parquet: %w", src.Identity, err)
+		return stage, 0, fmt.Errorf("%s: %w", src.Identity, err)
 	}
+	n, _ := res.RowsAffected()
+	return stage, n, nil
+}
+
+// moveIntoPlace moves each staged day file into its partition, named for
+// the source, and removes what an earlier ingest of the same source left on
+// days it no longer covers.
+func moveIntoPlace(stage string, src Source, fs *FileSummary, o Options) error {
+	id := src.ID()
 	dayDirs, err := filepath.Glob(filepath.Join(stage, "date=*"))
 	if err != nil {
 		return err
