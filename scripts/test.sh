@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d # DESIGN.md §7
+VERSITYGW_VERSION=v1.8.0                        # DESIGN.md §7: the real S3 server
 
 # Debian packages the tests use: goaccess (the reference for access-log
 # numbers) and the arm64 cross compiler (the Graviton bootstrap's ELF check).
@@ -23,6 +24,8 @@ export GOBIN="$PWD/.tools/bin"
 mkdir -p "$GOBIN"
 echo "== installing aws-lambda-rie@$RIE_VERSION into .tools/bin"
 go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"
+echo "== installing versitygw@$VERSITYGW_VERSION into .tools/bin"
+go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 
 TRIVY_VERSION=v0.74.0
 # A go-installed trivy reports its version as "dev": a marker records which one is there.
@@ -36,7 +39,7 @@ fi
 # leak in (these machines set AWS_CA_BUNDLE, which breaks the SDK's loader).
 while IFS= read -r name; do unset "$name"; done < <(env | sed -n 's/^\(AWS_[A-Za-z0-9_]*\)=.*/\1/p')
 
-export LAMBDUCK_RIE="$GOBIN/aws-lambda-rie"
+export LAMBDUCK_RIE="$GOBIN/aws-lambda-rie" LAMBDUCK_VERSITYGW="$GOBIN/versitygw"
 export LAMBDUCK_INTEGRATION=1
 
 echo "== make bootstrap (the Lambda binary, with the Dockerfile's flags)"

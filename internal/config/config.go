@@ -35,6 +35,10 @@ type Config struct {
 	MaxEvent    int // largest event accepted
 	MemoryMB    int // AWS_LAMBDA_FUNCTION_MEMORY_SIZE, 0 when not set
 	InLambda    bool
+
+	CacheBytes    int64         // LAMBDUCK_CACHE_BYTES: staged S3 objects kept warm; 0: half the scratch file system
+	S3Concurrency int           // LAMBDUCK_S3_CONCURRENCY: parallel object downloads
+	URLExpiry     time.Duration // LAMBDUCK_URL_EXPIRY: lifetime of presigned result URLs
 }
 
 // FromEnv reads the configuration. inLambda selects the Lambda rules
@@ -81,6 +85,20 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 	}
 	if c.MemoryMB, err = intVar(getenv, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0, 0, 1<<20); err != nil {
 		return c, err
+	}
+	if c.S3Concurrency, err = intVar(getenv, "LAMBDUCK_S3_CONCURRENCY", 8, 1, 256); err != nil {
+		return c, err
+	}
+	cacheBytes, err := intVar(getenv, "LAMBDUCK_CACHE_BYTES", 0, 0, 1<<50)
+	if err != nil {
+		return c, err
+	}
+	c.CacheBytes = int64(cacheBytes)
+	c.URLExpiry = time.Hour
+	if v := getenv("LAMBDUCK_URL_EXPIRY"); v != "" {
+		if c.URLExpiry, err = time.ParseDuration(v); err != nil || c.URLExpiry < time.Second || c.URLExpiry > 7*24*time.Hour {
+			return c, fmt.Errorf("LAMBDUCK_URL_EXPIRY: %q is not a duration from 1s to 168h (e.g. 15m)", v)
+		}
 	}
 	if v := getenv("LAMBDUCK_S3_PATH_STYLE"); v != "" {
 		if c.S3PathStyle, err = strconv.ParseBool(v); err != nil {

@@ -11,11 +11,14 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"lambduck/internal/bucket"
 	"lambduck/internal/config"
 	"lambduck/internal/engine"
 	"lambduck/internal/output"
@@ -31,7 +34,7 @@ type Store interface {
 
 // Output receives finished export files.
 type Output interface {
-	Put(ctx context.Context, src, key string) (location string, err error)
+	Put(ctx context.Context, src, key string) (output.Result, error)
 }
 
 // Handler answers report requests. It is safe for one request at a time,
@@ -40,7 +43,8 @@ type Handler struct {
 	cfg     config.Config
 	catalog *report.Catalog
 	store   Store
-	output  Output // nil when LAMBDUCK_OUTPUT is not set
+	output  Output         // nil when LAMBDUCK_OUTPUT is not set
+	s3      *bucket.Client // nil when neither data nor output is in S3
 	engine  *engine.Engine
 	log     *slog.Logger
 }
@@ -52,22 +56,62 @@ func New(cfg config.Config, log *slog.Logger) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(cfg.Data, "s3://") || strings.HasPrefix(cfg.Output, "s3://") {
-		return nil, errors.New("s3:// data roots and outputs are not supported by this build yet; use a folder")
-	}
-	st, err := store.NewLocal(cfg.Data)
-	if err != nil {
-		return nil, err
-	}
 	eng, err := engine.New(engine.Settings{Scratch: cfg.Scratch, TimeZone: cfg.TimeZone.String()}.ForFunctionMemory(cfg.MemoryMB))
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, catalog: catalog, store: st, engine: eng, log: log}
-	if cfg.Output != "" {
+	h := &Handler{cfg: cfg, catalog: catalog, engine: eng, log: log}
+	if bucket.IsURI(cfg.Data) || bucket.IsURI(cfg.Output) {
+		if h.s3, err = bucket.New(context.Background(), cfg.S3PathStyle); err != nil {
+			return nil, err
+		}
+	}
+	if h.store, err = newStore(cfg, h.s3); err != nil {
+		return nil, err
+	}
+	switch {
+	case bucket.IsURI(cfg.Output):
+		root, err := bucket.ParseURI(cfg.Output)
+		if err != nil {
+			return nil, fmt.Errorf("LAMBDUCK_OUTPUT: %w", err)
+		}
+		h.output = &output.S3{Client: h.s3, Root: root, Expiry: cfg.URLExpiry}
+	case cfg.Output != "":
 		h.output = &output.Local{Root: cfg.Output}
 	}
 	return h, nil
+}
+
+// newStore opens the data root: a folder, or an S3 prefix staged through
+// the warm cache under the scratch folder.
+func newStore(cfg config.Config, client *bucket.Client) (Store, error) {
+	if !bucket.IsURI(cfg.Data) {
+		return store.NewLocal(cfg.Data)
+	}
+	root, err := bucket.ParseURI(cfg.Data)
+	if err != nil {
+		return nil, fmt.Errorf("LAMBDUCK_DATA: %w", err)
+	}
+	budget := cfg.CacheBytes
+	if budget == 0 {
+		budget = halfOfFileSystem(cfg.Scratch)
+	}
+	cache, err := store.NewCache(filepath.Join(cfg.Scratch, "cache"), budget)
+	if err != nil {
+		return nil, fmt.Errorf("LAMBDUCK_SCRATCH: %w", err)
+	}
+	return &store.S3{Client: client, Root: root, Cache: cache, Concurrency: cfg.S3Concurrency}, nil
+}
+
+// halfOfFileSystem is the default cache budget: half of the file system
+// that holds scratch (Lambda's ephemeral storage), leaving the rest to spill
+// files and exports.
+func halfOfFileSystem(dir string) int64 {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 256 << 20
+	}
+	return int64(st.Blocks) * int64(st.Bsize) / 2
 }
 
 // Catalog returns the reports this handler answers.
@@ -156,6 +200,9 @@ func (h *Handler) run(ctx context.Context, log *slog.Logger, id string, req *req
 		args[report.ParamEndDate] = req.EndDate
 	}
 	res.Stats = stats{Files: len(sel.Files), BytesRead: sel.Bytes}
+	if sel.Remote {
+		res.Stats.BytesDownloaded, res.Stats.ListRequests = &sel.Downloaded, &sel.ListRequests
+	}
 	log.Debug("files selected", "files", len(sel.Files), "bytes", sel.Bytes)
 
 	sess, err := h.engine.Open(ctx, engine.Job{ID: id, SQL: rep.SQL, Args: args, Files: sel.Paths(), DefineView: rep.NeedsData})
@@ -231,11 +278,11 @@ func (h *Handler) export(ctx context.Context, sess *engine.Session, req *request
 			return err
 		}
 	}
-	loc, err := h.output.Put(ctx, file, output.Key(res.Report, req.CompanyID, res.RequestID, req.Format))
+	put, err := h.output.Put(ctx, file, output.Key(res.Report, req.CompanyID, res.RequestID, req.Format))
 	if err != nil {
 		return err
 	}
-	res.RowCount, res.Location = n, loc
+	res.RowCount, res.Location, res.URL = n, put.Location, put.URL
 	return nil
 }
 
@@ -245,8 +292,9 @@ func (h *Handler) export(ctx context.Context, sess *engine.Session, req *request
 func (h *Handler) fail(log *slog.Logger, id string, err error) Response {
 	var reqErr *request.Error
 	var paramErr *report.ParamError
+	var tooLarge *store.TooLargeError
 	switch {
-	case errors.As(err, &reqErr), errors.As(err, &paramErr):
+	case errors.As(err, &reqErr), errors.As(err, &paramErr), errors.As(err, &tooLarge):
 		log.Info("bad request", "error", err.Error())
 		return jsonResponse(http.StatusBadRequest, errorBody{Error: err.Error(), RequestID: id})
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || isInterrupted(err):

@@ -47,5 +47,6 @@ type stats struct {
 	Files           int     `json:"files"`
 	BytesRead       int64   `json:"bytes_read"`
 	BytesDownloaded *int64  `json:"bytes_downloaded,omitempty"`
+	ListRequests    *int    `json:"list_requests,omitempty"`
 	DurationMS      float64 `json:"duration_ms"`
 }

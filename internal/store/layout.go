@@ -40,6 +40,11 @@ type File struct {
 type Selection struct {
 	Files []File
 	Bytes int64
+	// For an S3 data root: bytes downloaded for this request (0 when every
+	// object was in the warm cache) and LIST requests made.
+	Remote       bool
+	Downloaded   int64
+	ListRequests int
 }
 
 // Paths returns the files' paths.
