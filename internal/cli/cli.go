@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"lambduck/internal/bucket"
 	"lambduck/internal/config"
 	"lambduck/internal/engine"
 	"lambduck/internal/handler"
@@ -76,6 +78,16 @@ func loadEnv(defaultLevel slog.Level) (env, error) {
 }
 
 func (e env) handler() (*handler.Handler, error) { return handler.New(e.cfg, e.log) }
+
+// s3Client returns an S3 client when any of locations is s3://, else nil.
+func (e env) s3Client(ctx context.Context, locations ...string) (*bucket.Client, error) {
+	for _, l := range locations {
+		if bucket.IsURI(l) {
+			return bucket.New(ctx, e.cfg.S3PathStyle)
+		}
+	}
+	return nil, nil
+}
 
 func (e env) engine() (*engine.Engine, error) {
 	return engine.New(engine.Settings{Scratch: e.cfg.Scratch, TimeZone: e.cfg.TimeZone.String()}.ForFunctionMemory(e.cfg.MemoryMB))

@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"lambduck/internal/bucket"
 	"lambduck/internal/gen"
 	"lambduck/internal/report"
 )
@@ -49,8 +54,18 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 			if out == "" {
 				out = e.cfg.Data
 			}
-			if strings.HasPrefix(out, "s3://") {
-				return fmt.Errorf("--out: s3:// destinations are not supported by this build yet; write to a folder")
+			// An s3:// destination: generate into scratch, then upload.
+			dest := out
+			if bucket.IsURI(dest) {
+				tmp, err := os.MkdirTemp(e.cfg.Scratch, "gen-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				out = filepath.Join(tmp, "out")
+				if raw != "" {
+					out = filepath.Join(tmp, path.Base(strings.TrimSuffix(dest, "/")))
+				}
 			}
 			from, err := report.ParseDate(start)
 			if err != nil {
@@ -92,6 +107,12 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 			if err != nil {
 				return err
 			}
+			if bucket.IsURI(dest) {
+				if err := upload(cmd.Context(), e, out, dest, raw != ""); err != nil {
+					return err
+				}
+				out = dest
+			}
 			took := time.Since(began)
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d rows in %d files (%.1f MB) under %s in %s (%.0f rows/s)\n",
 				sum.Rows, sum.Files, float64(sum.Bytes)/1e6, out, took.Round(time.Millisecond), float64(sum.Rows)/took.Seconds())
@@ -99,7 +120,7 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&out, "out", "", "data root to write (default: LAMBDUCK_DATA, else .lambduck/demo/data)")
+	f.StringVar(&out, "out", "", "data root to write, a folder or s3://bucket/prefix (default: LAMBDUCK_DATA, else .lambduck/demo/data)")
 	f.StringSliceVar(&companies, "companies", []string{"1690", "1691", "2001"}, "company ids, comma-separated")
 	f.StringVar(&start, "start", "2025-04-01", "first day (YYYY-MM-DD)")
 	f.StringVar(&end, "end", "2025-04-30", "last day (YYYY-MM-DD)")
@@ -108,4 +129,27 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 	f.StringVar(&raw, "raw", "", "write a raw log instead of Parquet: combined, alb, cloudfront or jsonl (--out names the file; .gz compresses)")
 	f.StringVar(&offset, "offset", "", "UTC offset written in Combined timestamps, e.g. +0900 (default: LAMBDUCK_TIMEZONE's)")
 	return cmd
+}
+
+// upload copies what gen wrote locally to the s3:// destination: one file
+// (a raw log) to that key, or a data root tree under that prefix.
+func upload(ctx context.Context, e env, local, dest string, single bool) error {
+	client, err := e.s3Client(ctx, dest)
+	if err != nil {
+		return err
+	}
+	u, err := bucket.ParseURI(dest)
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if single {
+		return client.Upload(ctx, u.Bucket, strings.TrimSuffix(u.Prefix, "/"), local)
+	}
+	return filepath.WalkDir(local, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(local, p)
+		return client.Upload(ctx, u.Bucket, u.Key(rel), p)
+	})
 }

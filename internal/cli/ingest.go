@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"lambduck/internal/bucket"
 	"lambduck/internal/ingest"
 )
 
@@ -22,9 +23,10 @@ func newIngest() *cobra.Command {
 		Use:   "ingest [--format combined|alb|cloudfront|jsonl] [--company ID] SOURCE…",
 		Short: "Turn raw access logs into the partitioned Parquet layout",
 		Long: `Reads raw access logs — NCSA Combined (nginx/Apache), AWS ALB, CloudFront
-standard logs, JSON lines; plain or gzip — from files, folders (recursively)
-or - (standard input), and writes company_id=<id>/date=<YYYY-MM-DD>/ingest-….parquet
-under the data root (--out, else LAMBDUCK_DATA).
+standard logs, JSON lines; plain or gzip — from files, folders (recursively),
+s3://bucket/key or s3://bucket/prefix, or - (standard input), and writes
+company_id=<id>/date=<YYYY-MM-DD>/ingest-….parquet under the data root (--out,
+else LAMBDUCK_DATA; a folder or s3://bucket/prefix).
 
 The format is detected from each file's first lines unless --format names it.
 The company is --company, else the company_id=<id> segment of the file's path.
@@ -37,6 +39,7 @@ The exit status is 1 when any source was rejected.`,
 		Example: `  lambduck ingest --company 1690 /var/log/nginx/access.log.1 /var/log/nginx/access.log.2.gz
   lambduck ingest logs/company_id=1690/          # company from the path
   zcat access.log.gz | lambduck ingest --company 1690 --format combined -
+  lambduck ingest --out s3://lake/data s3://lake/raw/company_id=1690/2025/04/
   LAMBDUCK_TIMEZONE=Asia/Tokyo lambduck ingest --json --company 1690 access.log`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -47,16 +50,40 @@ The exit status is 1 when any source was rejected.`,
 			if out == "" {
 				out = e.cfg.Data
 			}
-			if strings.HasPrefix(out, "s3://") {
-				return fmt.Errorf("--out: s3:// destinations are not supported by this build yet; write to a folder")
-			}
 			if format != "" && !slices.Contains(ingest.Formats, format) {
 				return fmt.Errorf("--format: %q is not one of %s", format, strings.Join(ingest.Formats, ", "))
 			}
-			sources, err := ingest.Expand(args, cmd.InOrStdin(), e.cfg.Scratch)
+			client, err := e.s3Client(cmd.Context(), append(args, out)...)
 			if err != nil {
 				return err
 			}
+			sink, err := ingest.NewSink(out, client)
+			if err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
+			var sources []ingest.Source
+			var local []string
+			for _, a := range args {
+				if !bucket.IsURI(a) {
+					local = append(local, a)
+					continue
+				}
+				s, err := ingest.ExpandS3(cmd.Context(), client, a, e.cfg.Scratch)
+				sources = append(sources, s...)
+				if err != nil {
+					removeTemporary(sources)
+					return err
+				}
+			}
+			if len(local) > 0 {
+				s, err := ingest.Expand(local, cmd.InOrStdin(), e.cfg.Scratch)
+				if err != nil {
+					removeTemporary(sources)
+					return err
+				}
+				sources = append(sources, s...)
+			}
+			defer removeTemporary(sources)
 			var total int64
 			for _, s := range sources {
 				total += s.Size
@@ -66,13 +93,8 @@ The exit status is 1 when any source was rejected.`,
 				return err
 			}
 			bar := newBytesProgress(total, "ingesting")
-			sum, err := ingest.Run(cmd.Context(), eng, sources, ingest.Options{Root: out, Company: company, Format: format, TimeZone: e.cfg.TimeZone}, bar.set)
+			sum, err := ingest.Run(cmd.Context(), eng, sources, ingest.Options{Sink: sink, Company: company, Format: format, TimeZone: e.cfg.TimeZone}, bar.set)
 			bar.done()
-			for _, s := range sources {
-				if strings.HasPrefix(s.Identity, "stdin:") {
-					os.Remove(s.Path)
-				}
-			}
 			if err != nil {
 				return err
 			}
@@ -116,4 +138,12 @@ func printIngest(w interface{ Write([]byte) (int, error) }, sum ingest.Summary, 
 	fmt.Fprintf(w, "total: %d lines read, %d rows written, %d rejected, %d source(s) failed; %.1f MB in %.2f s (%.0f lines/s, %.1f MB/s) into %s\n",
 		sum.LinesRead, sum.RowsWritten, sum.LinesRejected, sum.FailedSources, float64(sum.Bytes)/1e6, secs,
 		float64(sum.LinesRead)/max(secs, 0.001), float64(sum.Bytes)/1e6/max(secs, 0.001), out)
+}
+
+func removeTemporary(sources []ingest.Source) {
+	for _, s := range sources {
+		if s.Temporary {
+			os.Remove(s.Path)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +18,10 @@ func newInvoke() *cobra.Command {
 		Short: "Run the Lambda handler in-process on an event and print its response",
 		Long: `Reads an event (a JSON file, or standard input when FILE is - or absent),
 runs the same handler the Lambda function runs, and prints exactly the JSON
-the function would return: {"statusCode": …, "headers": …, "body": "…"}.
+the function would return: {"statusCode": …, "headers": …, "body": "…"} for a
+report request; for an S3 notification (or an SQS batch of them) the objects
+are ingested into the data root and the ingest summary (or the SQS
+partial-batch response) is printed.
 
 The exit status is 0 for a 2xx response and 1 otherwise; the response is
 printed either way. Logs go to standard error as JSON lines.`,
@@ -47,15 +51,21 @@ printed either way. Logs go to standard error as JSON lines.`,
 			if err != nil {
 				return err
 			}
-			resp := h.Handle(cmd.Context(), payload)
-			enc := json.NewEncoder(cmd.OutOrStdout())
+			out, err := h.Invoke(cmd.Context(), payload)
+			if err != nil {
+				return fmt.Errorf("the function returned an error (Lambda would retry the event): %w", err)
+			}
 			if pretty {
-				enc.SetIndent("", "  ")
+				var buf bytes.Buffer
+				if json.Indent(&buf, out, "", "  ") == nil {
+					out = buf.Bytes()
+				}
 			}
-			if err := enc.Encode(resp); err != nil {
-				return err
+			fmt.Fprintln(cmd.OutOrStdout(), string(out))
+			var resp struct {
+				StatusCode int `json:"statusCode"`
 			}
-			if resp.StatusCode >= 300 {
+			if json.Unmarshal(out, &resp) == nil && resp.StatusCode >= 300 {
 				return exitCode(1)
 			}
 			return nil

@@ -47,6 +47,7 @@ type Handler struct {
 	s3      *bucket.Client // nil when neither data nor output is in S3
 	engine  *engine.Engine
 	log     *slog.Logger
+	ingestState
 }
 
 // New builds the handler from the configuration: the catalog is read and
@@ -119,7 +120,15 @@ func (h *Handler) Catalog() *report.Catalog { return h.catalog }
 
 // Invoke implements lambda.Handler: the payload arrives as raw bytes, so even
 // malformed JSON is answered by the handler with a 400, not by the runtime.
+// S3 notifications (direct or in SQS messages) are ingested; everything
+// else is a report request.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	switch request.Kind(payload) {
+	case request.KindS3:
+		return h.handleS3(ctx, payload)
+	case request.KindSQS:
+		return h.handleSQS(ctx, payload)
+	}
 	return json.Marshal(h.Handle(ctx, payload))
 }
 

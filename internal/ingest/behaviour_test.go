@@ -192,7 +192,7 @@ func TestGzipStdinAndCompanyFromPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Run(context.Background(), newEngine(t), sources, Options{Root: root2, Company: "acme"}, nil); err != nil {
+		if _, err := Run(context.Background(), newEngine(t), sources, Options{Sink: FolderSink{Root: root2}, Company: "acme"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

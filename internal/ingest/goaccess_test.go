@@ -1,4 +1,4 @@
-package ingest
+package ingest_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"lambduck/internal/engine"
 	"lambduck/internal/gen"
 	"lambduck/internal/handler"
+	"lambduck/internal/ingest"
 )
 
 // goaccessBin finds the reference implementation. The test command installs
@@ -113,7 +114,7 @@ func TestNumbersMatchGoAccess(t *testing.T) {
 			appendAwkwardLines(t, log, tc.tz)
 			root := filepath.Join(dir, "data")
 			sources, _ := Expand([]string{log}, nil, dir)
-			sum, err := Run(context.Background(), eng, sources, Options{Root: root, Company: "1690", TimeZone: tc.tz}, nil)
+			sum, err := Run(context.Background(), eng, sources, Options{Sink: FolderSink{Root: root}, Company: "1690", TimeZone: tc.tz}, nil)
 			if err != nil || sum.FailedSources != 0 || sum.LinesRejected != 0 {
 				t.Fatalf("ingest: %v %+v", err, sum)
 			}
@@ -260,3 +261,14 @@ func day(s string) time.Time {
 	}
 	return d
 }
+
+// Expand, Run, Options and FolderSink come from package ingest.
+var (
+	Expand = ingest.Expand
+	Run    = ingest.Run
+)
+
+type (
+	Options    = ingest.Options
+	FolderSink = ingest.FolderSink
+)

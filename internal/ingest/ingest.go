@@ -12,14 +12,13 @@ import (
 	"strings"
 	"time"
 
-	"lambduck/internal/atomicfile"
 	"lambduck/internal/engine"
 	"lambduck/internal/store"
 )
 
 // Options say where ingested rows go and how sources are read.
 type Options struct {
-	Root     string         // data root folder
+	Sink     Sink           // the data root
 	Company  string         // "" to take it from each source's company_id=<id> path segment
 	Format   string         // "" to detect per source
 	TimeZone *time.Location // partition dates are calendar dates here
@@ -44,6 +43,9 @@ type FileSummary struct {
 	Days          []string   `json:"days"`
 	Files         int        `json:"files"`
 	Error         string     `json:"error,omitempty"`
+	// Rejected: the source is not a log (or names no valid company);
+	// ingesting it again would fail the same way.
+	Rejected bool `json:"rejected,omitempty"`
 }
 
 // Summary is the outcome of one ingest run.
@@ -80,7 +82,8 @@ func Run(ctx context.Context, eng *engine.Engine, sources []Source, o Options, p
 			if ctx.Err() != nil {
 				return sum, ctx.Err()
 			}
-			fs.Error = err.Error()
+			var notALog *NotALogError
+			fs.Error, fs.Rejected = err.Error(), errors.As(err, &notALog)
 			sum.FailedSources++
 		}
 		sum.Sources = append(sum.Sources, fs)
@@ -120,11 +123,11 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 	if fs.Company == "" {
 		fs.Company = CompanyFromPath(src.Identity)
 		if fs.Company == "" {
-			return fs, fmt.Errorf("%s: no company: pass --company or put the file under a company_id=<id>/ folder", src.Identity)
+			return fs, &NotALogError{src.Identity + ": no company: pass --company or put the file under a company_id=<id>/ folder"}
 		}
 	}
 	if !store.ValidCompanyID(fs.Company) {
-		return fs, fmt.Errorf("%s: company id %q must match %s", src.Identity, fs.Company, store.CompanyIDRule)
+		return fs, &NotALogError{fmt.Sprintf("%s: company id %q must match %s", src.Identity, fs.Company, store.CompanyIDRule)}
 	}
 	parse, err := formatSQL(fs.Format, head)
 	if err != nil {
@@ -185,7 +188,7 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 		fs.LinesRejected, fs.LinesRead = 0, 0
 		return fs, &NotALogError{msg}
 	}
-	if err := moveIntoPlace(stage, src, &fs, o); err != nil {
+	if err := moveIntoPlace(ctx, stage, src, &fs, o); err != nil {
 		return fs, err
 	}
 	fs.RowsWritten = okRows
@@ -277,10 +280,10 @@ func writeStage(ctx context.Context, c *sql.Conn, src Source, parsed string, o O
 	return stage, n, nil
 }
 
-// moveIntoPlace moves each staged day file into its partition, named for
-// the source, and removes what an earlier ingest of the same source left on
-// days it no longer covers.
-func moveIntoPlace(stage string, src Source, fs *FileSummary, o Options) error {
+// moveIntoPlace puts each staged day file into its partition, named for
+// the source, then removes what an earlier ingest of the same source left
+// on days it no longer covers.
+func moveIntoPlace(ctx context.Context, stage string, src Source, fs *FileSummary, o Options) error {
 	id := src.ID()
 	dayDirs, err := filepath.Glob(filepath.Join(stage, "date=*"))
 	if err != nil {
@@ -294,30 +297,29 @@ func moveIntoPlace(stage string, src Source, fs *FileSummary, o Options) error {
 			return err
 		}
 		sort.Strings(files)
-		target := filepath.Join(o.Root, "company_id="+fs.Company, "date="+day)
 		for k, f := range files {
 			name := id + ".parquet"
 			if len(files) > 1 {
 				name = fmt.Sprintf("%s-%d.parquet", id, k)
 			}
-			dst := filepath.Join(target, name)
-			if err := atomicfile.Move(f, dst); err != nil {
+			rel := "company_id=" + fs.Company + "/date=" + day + "/" + name
+			if err := o.Sink.Put(ctx, f, rel); err != nil {
 				return fmt.Errorf("%s: %w", src.Identity, err)
 			}
-			keep[dst] = true
+			keep[rel] = true
 			fs.Files++
 		}
 		fs.Days = append(fs.Days, day)
 	}
 	sort.Strings(fs.Days)
-	// What an earlier ingest of this source wrote and this one did not.
-	old, err := filepath.Glob(filepath.Join(o.Root, "company_id="+fs.Company, "date=*", id+"*.parquet"))
+	existing, err := o.Sink.List(ctx, "company_id="+fs.Company+"/")
 	if err != nil {
 		return err
 	}
-	for _, f := range old {
-		if !keep[f] {
-			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+	for _, rel := range existing {
+		name := rel[strings.LastIndex(rel, "/")+1:]
+		if strings.HasPrefix(name, id) && !keep[rel] {
+			if err := o.Sink.Remove(ctx, rel); err != nil {
 				return err
 			}
 		}

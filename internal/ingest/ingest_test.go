@@ -29,7 +29,7 @@ func ingestFiles(t *testing.T, root string, o Options, files ...string) Summary 
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Root = root
+	o.Sink = FolderSink{Root: root}
 	sum, err := Run(context.Background(), newEngine(t), sources, o, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -124,4 +124,12 @@ func TestFormatsFieldByField(t *testing.T) {
 			}
 		})
 	}
+}
+
+func day(s string) time.Time {
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		panic(err)
+	}
+	return d
 }

@@ -22,6 +22,9 @@ type Source struct {
 	Identity string // what names its output: absolute path, s3://bucket/key, or stdin's content hash
 	Size     int64
 	Gzip     bool
+	// Temporary: Path is a copy in scratch (standard input, an S3 object)
+	// that the caller removes when done.
+	Temporary bool
 }
 
 // ID is the stable name stem of the source's output files.
@@ -118,7 +121,7 @@ func fromStdin(r io.Reader, scratch string) (Source, error) {
 	if err != nil {
 		return Source{}, err
 	}
-	return Source{Path: f.Name(), Identity: "stdin:" + hex.EncodeToString(h.Sum(nil)), Size: n, Gzip: gz}, nil
+	return Source{Path: f.Name(), Identity: "stdin:" + hex.EncodeToString(h.Sum(nil)), Size: n, Gzip: gz, Temporary: true}, nil
 }
 
 func isGzip(path string) (bool, error) {

@@ -66,7 +66,7 @@ func Decode(payload []byte, maxBytes int) (*Request, error) {
 		return decodeHTTP(payload, maxBytes)
 	}
 	if _, ok := fields["Records"]; ok {
-		return nil, fieldErr("Records", "this function answers report requests; S3 and SQS events are not handled by this deployment")
+		return nil, fieldErr("Records", "holds no S3 or SQS record this function handles")
 	}
 	return fromFields(fields, "direct")
 }

@@ -1,0 +1,129 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"lambduck/internal/engine"
+	"lambduck/internal/gen"
+	"lambduck/internal/s3test"
+)
+
+// s3Event is AWS's documented S3 notification with our bucket and key.
+func s3Event(t *testing.T, bucketName, key string) string {
+	t.Helper()
+	raw, err := os.ReadFile("../request/testdata/s3-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.S3Event
+	json.Unmarshal(raw, &ev)
+	ev.Records[0].S3.Bucket.Name = bucketName
+	ev.Records[0].S3.Object.Key = url.QueryEscape(key) // as S3 writes keys in notifications
+	b, _ := json.Marshal(ev)
+	return string(b)
+}
+
+func sqsEvent(t *testing.T, bodies ...string) string {
+	t.Helper()
+	raw, err := os.ReadFile("../request/testdata/sqs-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.SQSEvent
+	json.Unmarshal(raw, &ev)
+	template := ev.Records[0]
+	ev.Records = nil
+	for i, b := range bodies {
+		m := template
+		m.MessageId, m.Body = "msg-"+string(rune('a'+i)), b
+		ev.Records = append(ev.Records, m)
+	}
+	out, _ := json.Marshal(ev)
+	return string(out)
+}
+
+func TestS3TriggeredIngest(t *testing.T) {
+	srv := s3test.Start(t, "lake")
+	c := srv.Client()
+	dir := t.TempDir()
+	eng, _ := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
+	logFile := filepath.Join(dir, "access.log.gz")
+	_, err := gen.Raw(context.Background(), eng, gen.RawOptions{
+		Options: gen.Options{Companies: []string{"1690"}, Start: day("2025-04-01"), End: day("2025-04-02"), RowsPerDay: 800, Seed: 9, TimeZone: time.UTC},
+		Format:  "combined", Out: logFile}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "raw/company_id=1690/2025/04/access log.gz" // a space: S3 notifications encode it
+	c.Upload(context.Background(), "lake", key, logFile)
+	notes := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notes, []byte("not\na\nlog\n"), 0o644)
+	c.Upload(context.Background(), "lake", "raw/company_id=1690/notes.txt", notes)
+	c.Upload(context.Background(), "lake", "raw/nocompany/access.log", logFile)
+
+	cfg := s3Config(t, srv)
+	h := newHandler(t, cfg)
+	hits := func() float64 {
+		t.Helper()
+		_, b := call(t, h, `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-02"}`)
+		if len(b.Data) != 1 {
+			t.Fatalf("report: %v %s", b.Data, b.Error)
+		}
+		return b.Data[0][0].(float64)
+	}
+
+	out, err := h.Invoke(context.Background(), []byte(s3Event(t, "lake", key)))
+	if err != nil || !strings.Contains(string(out), `\"rows_written\":1600`) {
+		t.Fatalf("direct S3 event: %v %s", err, out)
+	}
+	if got := hits(); got != 1600 {
+		t.Errorf("after ingest: %v hits, want 1600", got)
+	}
+	// Delivered again: replaced, not doubled.
+	if _, err := h.Invoke(context.Background(), []byte(s3Event(t, "lake", key))); err != nil {
+		t.Fatal(err)
+	}
+	if got := hits(); got != 1600 {
+		t.Errorf("after a re-delivery: %v hits, want 1600", got)
+	}
+	objs, _, _ := c.List(context.Background(), "lake", "data/company_id=1690/", "", nil)
+	if len(objs) != 2 {
+		t.Errorf("%d data objects, want one per day: %+v", len(objs), objs)
+	}
+
+	// SQS: the good object, a non-log, a key without a company, a test
+	// message: none is retried.
+	out, err = h.Invoke(context.Background(), []byte(sqsEvent(t,
+		s3Event(t, "lake", key),
+		s3Event(t, "lake", "raw/company_id=1690/notes.txt"),
+		s3Event(t, "lake", "raw/nocompany/access.log"),
+		`{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"lake"}`)))
+	var resp events.SQSEventResponse
+	if err != nil || json.Unmarshal(out, &resp) != nil || len(resp.BatchItemFailures) != 0 {
+		t.Errorf("SQS batch: %v %s", err, out)
+	}
+	if got := hits(); got != 1600 {
+		t.Errorf("after the SQS batch: %v hits, want 1600", got)
+	}
+	// S3 down: the message is listed for retry; the direct event returns an error.
+	srv.Stop()
+	out, err = h.Invoke(context.Background(), []byte(sqsEvent(t, s3Event(t, "lake", key))))
+	if err != nil || json.Unmarshal(out, &resp) != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "msg-a" {
+		t.Errorf("SQS with S3 down: %v %s", err, out)
+	}
+	if _, err := h.Invoke(context.Background(), []byte(s3Event(t, "lake", key))); err == nil {
+		t.Error("a direct S3 event that failed for a passing reason must return an error, so Lambda retries")
+	}
+	if left, _ := filepath.Glob(filepath.Join(cfg.Scratch, "s3-*")); len(left) != 0 {
+		t.Errorf("downloads left in scratch: %v", left)
+	}
+}
