@@ -33,6 +33,7 @@ import (
 
 	"lambduck/internal/engine"
 	"lambduck/internal/gen"
+	"lambduck/internal/s3test"
 )
 
 var (
@@ -441,5 +442,63 @@ func TestEmulatorIsolationAndDeadline(t *testing.T) {
 	}
 	if n != 3 {
 		t.Errorf("%d request log lines for 3 requests", n)
+	}
+}
+
+// The function reading its data from a real S3 server: the second of two
+// identical requests stages nothing; an overwritten object is fetched again.
+func TestEmulatorS3WarmCache(t *testing.T) {
+	if rieBin == "" {
+		t.Skip("LAMBDUCK_RIE is not set")
+	}
+	srv := s3test.Start(t, "lake")
+	c := srv.Client()
+	err := filepath.WalkDir(dataRoot, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dataRoot, p)
+		return c.Upload(context.Background(), "lake", "data/"+filepath.ToSlash(rel), p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"LAMBDUCK_DATA": "s3://lake/data/"}
+	for _, kv := range srv.EnvList() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	e := startEmulator(t, env)
+	stats := func(r response) (downloaded, read int64) {
+		var b struct {
+			Stats struct {
+				BytesDownloaded *int64 `json:"bytes_downloaded"`
+				BytesRead       int64  `json:"bytes_read"`
+			} `json:"stats"`
+		}
+		json.Unmarshal([]byte(r.Body), &b)
+		if b.Stats.BytesDownloaded == nil {
+			t.Fatalf("no bytes_downloaded: %s", r.Body)
+		}
+		return *b.Stats.BytesDownloaded, b.Stats.BytesRead
+	}
+	want := independentSummary(t, "1690", "2025-04-01", "2025-04-30")
+	first := e.post(t, seedEvent)
+	d1, read := stats(first)
+	second := e.invoke(t, seedEvent)
+	d2, _ := stats(second)
+	if first.StatusCode != 200 || asInts(first.body.Data[0]) != want || d1 != read || d1 == 0 {
+		t.Errorf("cold: %d downloaded of %d; %s", d1, read, first.Body)
+	}
+	if d2 != 0 || asInts(second.body.Data[0]) != want {
+		t.Errorf("warm: %d bytes downloaded, want 0; %s", d2, second.Body)
+	}
+	// Overwrite one day's object: that object, and only it, is fetched again.
+	replacement := filepath.Join(dataRoot, "company_id=1691", "date=2025-04-10", "gen-3.parquet")
+	c.Upload(context.Background(), "lake", "data/company_id=1690/date=2025-04-10/gen-3.parquet", replacement)
+	info, _ := os.Stat(replacement)
+	d3, _ := stats(e.post(t, seedEvent))
+	if d3 != info.Size() {
+		t.Errorf("after an overwrite: %d bytes downloaded, want %d", d3, info.Size())
 	}
 }
