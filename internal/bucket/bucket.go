@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -127,6 +128,10 @@ func (c *Client) List(ctx context.Context, bucket, prefix, startAfter string, st
 	return out, requests, nil
 }
 
+// singleGetMax: objects up to the transfer manager's part size are fetched
+// with one GET; larger ones in parallel ranged parts.
+const singleGetMax = 64 << 20
+
 // Download writes the object, exactly the version with obj.ETag, to dst:
 // into a hidden file beside it, renamed into place when complete.
 func (c *Client) Download(ctx context.Context, obj Object, dst string) error {
@@ -138,11 +143,25 @@ func (c *Client) Download(ctx context.Context, obj Object, dst string) error {
 		return err
 	}
 	defer os.Remove(f.Name())
-	in := &transfermanager.DownloadObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key), WriterAt: f}
-	if obj.ETag != "" {
-		in.IfMatch = aws.String(obj.ETag)
+	if obj.Size > 0 && obj.Size <= singleGetMax {
+		// One streaming GET: for objects of a part or less, the transfer
+		// manager's ranged machinery only adds round trips.
+		in := &s3.GetObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key)}
+		if obj.ETag != "" {
+			in.IfMatch = aws.String(obj.ETag)
+		}
+		var out *s3.GetObjectOutput
+		if out, err = c.s3.GetObject(ctx, in); err == nil {
+			_, err = io.Copy(f, out.Body)
+			out.Body.Close()
+		}
+	} else {
+		in := &transfermanager.DownloadObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key), WriterAt: f}
+		if obj.ETag != "" {
+			in.IfMatch = aws.String(obj.ETag)
+		}
+		_, err = c.tm.DownloadObject(ctx, in)
 	}
-	_, err = c.tm.DownloadObject(ctx, in)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

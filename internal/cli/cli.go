@@ -58,7 +58,7 @@ LAMBDUCK_TIMEZONE, LAMBDUCK_SCRATCH, LAMBDUCK_MAX_DAYS, LAMBDUCK_LOG_LEVEL.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newDemo(), newInvoke(), newIngest(), newGen(), newReports())
+	root.AddCommand(newDemo(), newInvoke(), newIngest(), newGen(), newReports(), newBench())
 	return root
 }
 

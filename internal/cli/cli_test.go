@@ -2,11 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"lambduck/internal/s3test"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -76,5 +79,31 @@ func TestGenRawThenIngest(t *testing.T) {
 	}
 	if _, err := run(t, "ingest", "--format", "xml", bad); err == nil || !strings.Contains(err.Error(), "--format") {
 		t.Errorf("bad --format: %v", err)
+	}
+}
+
+// gen and ingest with s3:// sources and destinations, against the real server.
+func TestS3SourcesAndDestinations(t *testing.T) {
+	srv := s3test.Start(t, "lake")
+	srv.Env(t)
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	if out, err := run(t, "gen", "--raw", "combined", "--companies", "1690", "--rows-per-day", "300",
+		"--start", "2025-04-01", "--end", "2025-04-02", "--out", "s3://lake/raw/company_id=1690/access.log"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err := run(t, "ingest", "--json", "--out", "s3://lake/data", "s3://lake/raw/company_id=1690/")
+	if err != nil || !strings.Contains(out, `"rows_written": 600`) || !strings.Contains(out, `"source": "s3://lake/raw/company_id=1690/access.log"`) {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	objs, _, err := srv.Client().List(context.Background(), "lake", "data/company_id=1690/", "", nil)
+	if err != nil || len(objs) != 2 {
+		t.Errorf("%v %+v", err, objs)
+	}
+	if out, err := run(t, "gen", "--companies", "7", "--rows-per-day", "10", "--start", "2025-04-01", "--end", "2025-04-03", "--out", "s3://lake/gen"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	objs, _, _ = srv.Client().List(context.Background(), "lake", "gen/company_id=7/", "", nil)
+	if len(objs) != 3 {
+		t.Errorf("gen to S3: %+v", objs)
 	}
 }

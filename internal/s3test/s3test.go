@@ -1,4 +1,4 @@
-// Package s3test starts a real S3 server for tests: Versity Gateway
+// Package s3test starts a real S3 server for tests and benchmarks: Versity Gateway
 // (versitygw, installed by the test command) on 127.0.0.1 with a posix
 // backend in a temporary folder. It checks SigV4 signatures like S3 does.
 // Nothing here fakes S3.
@@ -47,25 +47,39 @@ func Start(t testing.TB, buckets ...string) *Server {
 		}
 		t.Skip("LAMBDUCK_VERSITYGW not set (the README's test command installs the S3 server)")
 	}
-	s := &Server{Dir: t.TempDir(), bin: bin}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := Launch(bin, t.TempDir(), buckets...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Launch starts a gateway from a program (benchmarks): bin is versitygw,
+// dir its backend folder. Stop it when done.
+func Launch(bin, dir string, buckets ...string) (*Server, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &Server{Dir: dir, bin: bin}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
 	}
 	s.port = l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	s.Endpoint = fmt.Sprintf("http://127.0.0.1:%d", s.port)
 	if err := s.start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(s.Stop)
 	c := s.Client()
 	for _, b := range buckets {
 		if err := c.CreateBucket(context.Background(), b); err != nil {
-			t.Fatal(err)
+			s.Stop()
+			return nil, err
 		}
 	}
-	return s
+	return s, nil
 }
 
 func (s *Server) start() error {

@@ -1,0 +1,364 @@
+// Package bench measures lambduck against baselines run on the same
+// machine in the same run (these machines are shared and noisy, so every
+// figure is a ratio, with absolute times beside it). It makes its own data
+// with gen and starts its own S3 server.
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
+
+	"lambduck/internal/bucket"
+	"lambduck/internal/config"
+	"lambduck/internal/engine"
+	"lambduck/internal/gen"
+	"lambduck/internal/handler"
+	"lambduck/internal/report"
+	"lambduck/internal/s3test"
+	"lambduck/internal/store"
+)
+
+// Options size the run.
+type Options struct {
+	RowsPerDay int    // one company, April 2025 (30 days)
+	Runs       int    // repetitions of each measurement
+	VersityGW  string // path of versitygw
+	Work       string // scratch folder for data, server and caches
+	Log        io.Writer
+}
+
+// Stat is one measured series.
+type Stat struct {
+	MedianMS float64 `json:"median_ms"`
+	MinMS    float64 `json:"min_ms"`
+	MaxMS    float64 `json:"max_ms"`
+}
+
+// Row is one comparison.
+type Row struct {
+	ID       int     `json:"id"`
+	What     string  `json:"what"`
+	Baseline string  `json:"baseline"`
+	Subject  Stat    `json:"subject"`
+	Base     Stat    `json:"base"`
+	Ratio    float64 `json:"ratio"`
+	Target   string  `json:"target"`
+	Met      bool    `json:"met"`
+	Note     string  `json:"note,omitempty"`
+}
+
+// Result is the whole run.
+type Result struct {
+	Machine string `json:"machine"`
+	Rows    []Row  `json:"rows"`
+	Data    string `json:"data"`
+}
+
+func stat(ds []time.Duration) Stat {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return Stat{MedianMS: ms(ds[len(ds)/2]), MinMS: ms(ds[0]), MaxMS: ms(ds[len(ds)-1])}
+}
+
+func repeat(n int, f func() error) ([]time.Duration, error) {
+	var out []time.Duration
+	for range n {
+		t0 := time.Now()
+		if err := f(); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(t0))
+	}
+	return out, nil
+}
+
+const event = `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-30"}`
+
+// Run performs comparisons 1–3 of issue 6.
+func Run(ctx context.Context, o Options) (Result, error) {
+	logf := func(f string, a ...any) { fmt.Fprintf(o.Log, f+"\n", a...) }
+	res := Result{Machine: machine()}
+	root := filepath.Join(o.Work, "data")
+	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(o.Work, "scratch")})
+	if err != nil {
+		return res, err
+	}
+	logf("generating one company-month at %d rows a day…", o.RowsPerDay)
+	sum, err := gen.Parquet(ctx, eng, gen.Options{Root: root, Companies: []string{"1690"},
+		Start: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC),
+		RowsPerDay: o.RowsPerDay, Seed: 1, TimeZone: time.UTC}, nil)
+	if err != nil {
+		return res, err
+	}
+	res.Data = fmt.Sprintf("%d rows, %d files, %.1f MB of Parquet", sum.Rows, sum.Files, float64(sum.Bytes)/1e6)
+	logf("%s", res.Data)
+
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	cfg, _ := config.FromEnv(func(string) string { return "" }, false)
+	cfg.Data, cfg.Scratch = root, filepath.Join(o.Work, "handler")
+	h, err := handler.New(cfg, quiet)
+	if err != nil {
+		return res, err
+	}
+	call := func(h *handler.Handler) (map[string]any, error) {
+		r := h.Handle(ctx, []byte(event))
+		var b map[string]any
+		json.Unmarshal([]byte(r.Body), &b)
+		if r.StatusCode != 200 {
+			return nil, fmt.Errorf("handler: %d %s", r.StatusCode, r.Body)
+		}
+		return b, nil
+	}
+
+	// 1. warm handler vs the same SQL straight through duckdb-go.
+	logf("1. access_summary through the handler vs DuckDB directly…")
+	direct, err := directSummary(ctx, root)
+	if err != nil {
+		return res, err
+	}
+	call(h) // warm the page cache and the process
+	directTimes, err := repeat(o.Runs, direct)
+	if err != nil {
+		return res, err
+	}
+	handlerTimes, err := repeat(o.Runs, func() error { _, err := call(h); return err })
+	if err != nil {
+		return res, err
+	}
+	r1 := Row{ID: 1, What: "warm access_summary, one company-month, full handler", Baseline: "the same SQL via duckdb-go, no handler",
+		Subject: stat(handlerTimes), Base: stat(directTimes), Target: "≤ 1.10×"}
+	r1.Ratio = r1.Subject.MedianMS / r1.Base.MedianMS
+	r1.Met = r1.Ratio <= 1.10
+	res.Rows = append(res.Rows, r1)
+
+	// 2 and 3: S3.
+	if o.VersityGW == "" {
+		return res, fmt.Errorf("no versitygw: set LAMBDUCK_VERSITYGW or run make test once (it installs .tools/bin/versitygw)")
+	}
+	srv, err := s3test.Launch(o.VersityGW, filepath.Join(o.Work, "s3"), "lake")
+	if err != nil {
+		return res, err
+	}
+	defer srv.Stop()
+	client := srv.Client()
+	var objs []bucket.Object
+	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		return client.Upload(ctx, "lake", "data/"+filepath.ToSlash(rel), p)
+	})
+	if err != nil {
+		return res, err
+	}
+	objs, _, err = client.List(ctx, "lake", "data/company_id=1690/", "", nil)
+	if err != nil {
+		return res, err
+	}
+	var total int64
+	for _, ob := range objs {
+		total += ob.Size
+	}
+	uri, _ := bucket.ParseURI("s3://lake/data/")
+	const concurrency = 8
+	raw := s3.NewFromConfig(srv.Config(s3test.AccessKey, s3test.SecretKey), func(o *s3.Options) { o.UsePathStyle = true })
+	logf("2. cold staging of %d objects (%.1f MB) vs a plain parallel GET to memory…", len(objs), float64(total)/1e6)
+	getTimes, err := repeat(o.Runs, func() error {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(concurrency)
+		for _, ob := range objs {
+			g.Go(func() error {
+				out, err := raw.GetObject(gctx, &s3.GetObjectInput{Bucket: aws.String("lake"), Key: aws.String(ob.Key)})
+				if err != nil {
+					return err
+				}
+				defer out.Body.Close()
+				_, err = io.Copy(io.Discard, out.Body)
+				return err
+			})
+		}
+		return g.Wait()
+	})
+	if err != nil {
+		return res, err
+	}
+	// A second baseline: the same GETs written to new files, as staging must
+	// (DuckDB reads files), so what the disk costs is told apart from what
+	// lambduck adds.
+	fileRun := 0
+	getFileTimes, err := repeat(o.Runs, func() error {
+		dir := filepath.Join(o.Work, fmt.Sprintf("get-%d", fileRun))
+		fileRun++
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(concurrency)
+		for i, ob := range objs {
+			g.Go(func() error {
+				out, err := raw.GetObject(gctx, &s3.GetObjectInput{Bucket: aws.String("lake"), Key: aws.String(ob.Key)})
+				if err != nil {
+					return err
+				}
+				defer out.Body.Close()
+				f, err := os.Create(filepath.Join(dir, fmt.Sprint(i)))
+				if err != nil {
+					return err
+				}
+				_, err = io.Copy(f, out.Body)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				return err
+			})
+		}
+		return g.Wait()
+	})
+	if err != nil {
+		return res, err
+	}
+	from, to := time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC)
+	// Each run stages into its own empty cache, made before the clock starts
+	// (a process makes its cache once, at start-up).
+	caches := make([]*store.Cache, o.Runs)
+	for i := range caches {
+		if caches[i], err = store.NewCache(filepath.Join(o.Work, fmt.Sprintf("cache-%d", i)), 1<<40); err != nil {
+			return res, err
+		}
+	}
+	run := 0
+	stageTimes, err := repeat(o.Runs, func() error {
+		cache := caches[run]
+		run++
+		s := &store.S3{Client: client, Root: uri, Cache: cache, Concurrency: concurrency}
+		sel, err := s.Select(ctx, "1690", from, to)
+		if err == nil && sel.Downloaded != total {
+			err = fmt.Errorf("staged %d bytes, want %d", sel.Downloaded, total)
+		}
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	r2 := Row{ID: 2, What: "cold S3 staging (list + parallel download to the cache)", Baseline: "plain parallel GET of the same objects to memory",
+		Subject: stat(stageTimes), Base: stat(getTimes), Target: "≥ 0.8× the GET throughput"}
+	r2.Ratio = r2.Base.MedianMS / r2.Subject.MedianMS // throughput ratio
+	r2.Met = r2.Ratio >= 0.8
+	toFiles := stat(getFileTimes)
+	r2.Note = fmt.Sprintf("staging %.0f MB/s, GET to memory %.0f MB/s, GET to new files %.0f MB/s (staging = %.2f× the GET to files)",
+		float64(total)/1e3/r2.Subject.MedianMS, float64(total)/1e3/r2.Base.MedianMS, float64(total)/1e3/toFiles.MedianMS,
+		toFiles.MedianMS/r2.Subject.MedianMS)
+	res.Rows = append(res.Rows, r2)
+
+	logf("3. warm access_summary from S3…")
+	for _, kv := range srv.EnvList() {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+	os.Unsetenv("AWS_CA_BUNDLE")
+	scfg := cfg
+	scfg.Data, scfg.S3PathStyle, scfg.Scratch = "s3://lake/data/", true, filepath.Join(o.Work, "s3handler")
+	hs, err := handler.New(scfg, quiet)
+	if err != nil {
+		return res, err
+	}
+	cold := time.Now()
+	if _, err := call(hs); err != nil {
+		return res, err
+	}
+	coldMS := float64(time.Since(cold).Microseconds()) / 1000
+	var downloaded float64
+	warmTimes, err := repeat(o.Runs, func() error {
+		b, err := call(hs)
+		if err == nil {
+			downloaded += b["stats"].(map[string]any)["bytes_downloaded"].(float64)
+		}
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	r3 := Row{ID: 3, What: "warm access_summary from S3 (full handler)", Baseline: "#1: the same from a folder",
+		Subject: stat(warmTimes), Base: r1.Subject, Target: "0 bytes downloaded; ≤ 1.10× #1"}
+	r3.Ratio = r3.Subject.MedianMS / r3.Base.MedianMS
+	r3.Met = downloaded == 0 && r3.Ratio <= 1.10
+	r3.Note = fmt.Sprintf("%.0f bytes downloaded over the warm runs; the cold request took %.0f ms", downloaded, coldMS)
+	res.Rows = append(res.Rows, r3)
+	return res, nil
+}
+
+// directSummary is comparison 1's baseline: one warm duckdb-go connection,
+// the view over the same files, the built-in access_summary SQL.
+func directSummary(ctx context.Context, root string) (func() error, error) {
+	cat, err := report.Load("", nil)
+	if err != nil {
+		return nil, err
+	}
+	rep, _ := cat.Lookup("access_summary")
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, err
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "company_id=1690", "date=2025-04-*", "*.parquet"))
+	list := "['" + strings.Join(files, "', '") + "']"
+	if _, err := db.ExecContext(ctx, "CREATE VIEW access_logs AS SELECT * FROM read_parquet("+list+
+		", hive_partitioning = true, hive_types = {'company_id': VARCHAR, 'date': DATE})"); err != nil {
+		return nil, err
+	}
+	return func() error {
+		rows, err := db.QueryContext(ctx, rep.SQL)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+		}
+		return rows.Close()
+	}, nil
+}
+
+func machine() string {
+	host, _ := os.Hostname()
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	model := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			model = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+			break
+		}
+	}
+	return fmt.Sprintf("%s, %s", host, model)
+}
+
+// Table renders the result as Markdown.
+func (r Result) Table() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Data: %s. Machine: %s.\n\n", r.Data, r.Machine)
+	b.WriteString("| # | what | baseline (same run) | subject median (min–max) ms | baseline median (min–max) ms | ratio | target | met |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, x := range r.Rows {
+		met := "yes"
+		if !x.Met {
+			met = "**no**"
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %.1f (%.1f–%.1f) | %.1f (%.1f–%.1f) | %.2f× | %s | %s |\n", x.ID, x.What, x.Baseline,
+			x.Subject.MedianMS, x.Subject.MinMS, x.Subject.MaxMS, x.Base.MedianMS, x.Base.MinMS, x.Base.MaxMS, x.Ratio, x.Target, met)
+		if x.Note != "" {
+			fmt.Fprintf(&b, "|   | %s |  |  |  |  |  |  |\n", x.Note)
+		}
+	}
+	return b.String()
+}
