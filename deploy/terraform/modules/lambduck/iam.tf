@@ -1,6 +1,7 @@
 # The role grants only what the code does: write its own log group, list and
-# read the data root, read raw logs, write ingested data and exports (and
-# read exports back, which presigned GET URLs need). No wildcard actions.
+# read the data root, read raw logs, write ingested data and exports, delete
+# the data files a re-ingested source no longer produces, and read exports
+# back (presigned GET URLs are signed with this role). No wildcard actions.
 
 data "aws_iam_policy_document" "assume" {
   statement {
@@ -57,6 +58,13 @@ data "aws_iam_policy_document" "this" {
       "${local.s3}${var.data_bucket}/${var.data_prefix}*",
       "${local.s3}${local.output_bucket}/${var.output_prefix}*",
     ]
+  }
+
+  statement {
+    sid       = "ReplaceOwnIngestOutput"
+    effect    = "Allow"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.s3}${var.data_bucket}/${var.data_prefix}*"]
   }
 
   statement {
