@@ -453,14 +453,7 @@ func TestEmulatorS3WarmCache(t *testing.T) {
 	}
 	srv := s3test.Start(t, "lake")
 	c := srv.Client()
-	err := filepath.WalkDir(dataRoot, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dataRoot, p)
-		return c.Upload(context.Background(), "lake", "data/"+filepath.ToSlash(rel), p)
-	})
-	if err != nil {
+	if err := c.UploadTree(context.Background(), dataRoot, "lake", "data/"); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{"LAMBDUCK_DATA": "s3://lake/data/"}

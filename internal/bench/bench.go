@@ -155,14 +155,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	defer srv.Stop()
 	client := srv.Client()
 	var objs []bucket.Object
-	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		return client.Upload(ctx, "lake", "data/"+filepath.ToSlash(rel), p)
-	})
-	if err != nil {
+	if err := client.UploadTree(ctx, root, "lake", "data/"); err != nil {
 		return res, err
 	}
 	objs, _, err = client.List(ctx, "lake", "data/company_id=1690/", "", nil)

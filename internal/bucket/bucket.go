@@ -183,6 +183,20 @@ func (c *Client) Upload(ctx context.Context, bucket, key, src string) error {
 	return describe(err, "uploading s3://"+bucket+"/"+key)
 }
 
+// UploadTree uploads every file below dir to prefix + its relative path.
+func (c *Client) UploadTree(ctx context.Context, dir, bucket, prefix string) error {
+	return filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		return c.Upload(ctx, bucket, prefix+filepath.ToSlash(rel), p)
+	})
+}
+
 // Delete removes key.
 func (c *Client) Delete(ctx context.Context, bucket, key string) error {
 	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})

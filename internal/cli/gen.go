@@ -145,11 +145,5 @@ func upload(ctx context.Context, e env, local, dest string, single bool) error {
 	if single {
 		return client.Upload(ctx, u.Bucket, strings.TrimSuffix(u.Prefix, "/"), local)
 	}
-	return filepath.WalkDir(local, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(local, p)
-		return client.Upload(ctx, u.Bucket, u.Key(rel), p)
-	})
+	return client.UploadTree(ctx, local, u.Bucket, u.Prefix)
 }

@@ -21,14 +21,7 @@ import (
 // uploadDataset copies the package's dataset to s3://lake/data/.
 func uploadDataset(t *testing.T, c *bucket.Client) {
 	t.Helper()
-	err := filepath.WalkDir(dataset, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dataset, p)
-		return c.Upload(context.Background(), "lake", "data/"+filepath.ToSlash(rel), p)
-	})
-	if err != nil {
+	if err := c.UploadTree(context.Background(), dataset, "lake", "data/"); err != nil {
 		t.Fatal(err)
 	}
 }
