@@ -57,6 +57,9 @@ go vet ./...
 echo "== go test"
 go test -count=1 "$@" ./...
 
+echo "== fuzzing, briefly (longer by hand: FUZZTIME=5m scripts/fuzz.sh)"
+scripts/fuzz.sh
+
 echo "== trivy config (Dockerfile, deploy/): no finding outside .trivyignore"
 .tools/bin/trivy config --skip-check-update --quiet --cache-dir .tools/trivy-cache \
   --ignorefile .trivyignore --exit-code 1 --format table .

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -143,7 +145,11 @@ func fromFields(fields map[string]json.RawMessage, trigger string) (*Request, er
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, fieldErr(unknown[0], "unknown field (a request has company_id, start_date, end_date, report, format and params)")
+		name := unknown[0]
+		if name == "" || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == utf8.RuneError }) {
+			name = strconv.Quote(name) // an empty or unprintable key is still named
+		}
+		return nil, fieldErr(name, "unknown field (a request has company_id, start_date, end_date, report, format and params)")
 	}
 	r := &Request{Report: DefaultReport, Format: DefaultFormat, Trigger: trigger, Params: map[string]any{}}
 	var err error
