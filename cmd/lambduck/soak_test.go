@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// processOf finds the function process the emulator started.
+func processOf(t *testing.T, e *emulator) int {
+	t.Helper()
+	out, _ := exec.Command("pgrep", "-P", strconv.Itoa(e.cmd.Process.Pid)).Output()
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.Split(string(out), "\n")[0]))
+	if err != nil {
+		t.Fatalf("no function process under the emulator: %q", out)
+	}
+	return pid
+}
+
+func rssKB(t *testing.T, pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			n, _ := strconv.Atoi(strings.Fields(l)[1])
+			return n
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+func openFDs(pid int) int {
+	entries, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(entries)
+}
+
+// 2,000 invocations mixing valid, invalid and failing requests for two
+// companies: every one answered, the valid ones with the right numbers,
+// memory and open files flat after warm-up, scratch empty, one log line
+// with a request id per request and no secret anywhere in the logs.
+func TestEmulatorSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	reports := filepath.Join(work, "soak-reports")
+	os.MkdirAll(reports, 0o755)
+	os.WriteFile(filepath.Join(reports, "boom.sql"), []byte("SELECT error('boom') AS x"), 0o644)
+	os.WriteFile(filepath.Join(reports, "steal.sql"), []byte("SELECT * FROM read_parquet('"+
+		filepath.Join(dataRoot, "company_id=1691", "date=2025-04-01", "gen-3.parquet")+"')"), 0o644)
+	e := startEmulator(t, map[string]string{"LAMBDUCK_REPORTS": reports, "AWS_SECRET_ACCESS_KEY": "soak-secret-value", "AWS_ACCESS_KEY_ID": "AKIASOAK"})
+
+	type expect struct {
+		event  string
+		status int
+		data   string // for valid ones: the independent query's figures
+	}
+	var mix []expect
+	for _, c := range []string{"1690", "1691"} {
+		for _, r := range [][2]string{{"2025-04-01", "2025-04-30"}, {"2025-04-10", "2025-04-12"}, {"2025-03-30", "2025-05-01"}} {
+			mix = append(mix, expect{fmt.Sprintf(`{"company_id": %q, "start_date": %q, "end_date": %q}`, c, r[0], r[1]), 200, independentSummary(t, c, r[0], r[1])})
+		}
+	}
+	mix = append(mix,
+		expect{`{"report": "hello"}`, 200, ""},
+		expect{`{"company_id": "../1691", "start_date": "2025-04-01", "end_date": "2025-04-30"}`, 400, ""},
+		expect{`{"company_id": "1690", "start_date": "2025-02-30", "end_date": "2025-04-30"}`, 400, ""},
+		expect{`{"company_id": "1690", "start_date": "2025-04-01"`, 400, ""},
+		expect{`{"report": "nope"}`, 404, ""},
+		expect{`{"report": "boom"}`, 500, ""},
+		expect{`{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-02", "report": "steal"}`, 500, ""},
+	)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var pid, rssWarm, fdWarm int
+	for i := range 2000 {
+		x := mix[rng.IntN(len(mix))]
+		r := e.post(t, x.event)
+		if r.StatusCode != x.status {
+			t.Fatalf("request %d %s: %d, want %d: %.300s", i, x.event, r.StatusCode, x.status, r.Body)
+		}
+		if x.data != "" && asInts(r.body.Data[0]) != x.data {
+			t.Fatalf("request %d %s: %v, want %s", i, x.event, r.body.Data, x.data)
+		}
+		if i == 199 {
+			pid = processOf(t, e)
+			rssWarm, fdWarm = rssKB(t, pid), openFDs(pid)
+		}
+	}
+	rssEnd, fdEnd := rssKB(t, pid), openFDs(pid)
+	t.Logf("after 200 requests: RSS %d kB, %d fds; after 2000: RSS %d kB, %d fds", rssWarm, fdWarm, rssEnd, fdEnd)
+	if rssEnd > rssWarm*11/10 || fdEnd > fdWarm+2 {
+		t.Errorf("not flat: RSS %d → %d kB, fds %d → %d", rssWarm, rssEnd, fdWarm, fdEnd)
+	}
+	if left, _ := os.ReadDir(e.scratch); len(left) != 0 {
+		t.Errorf("scratch holds %d entries after the soak", len(left))
+	}
+	done := 0
+	sc := bufio.NewScanner(strings.NewReader(e.out.String()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.Contains(line, "soak-secret-value") {
+			t.Fatalf("a secret in the log: %s", line)
+		}
+		var entry map[string]any
+		if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == "request done" {
+			if id, _ := entry["request_id"].(string); id == "" {
+				t.Errorf("no request id: %s", line)
+			}
+			done++
+		}
+	}
+	if done != 2000 {
+		t.Errorf("%d request log lines for 2000 requests", done)
+	}
+}
