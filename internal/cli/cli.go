@@ -90,5 +90,5 @@ func (e env) s3Client(ctx context.Context, locations ...string) (*bucket.Client,
 }
 
 func (e env) engine() (*engine.Engine, error) {
-	return engine.New(engine.Settings{Scratch: e.cfg.Scratch, TimeZone: e.cfg.TimeZone.String()}.ForFunctionMemory(e.cfg.MemoryMB))
+	return engine.New(engine.Settings{Scratch: e.cfg.Scratch, TimeZone: e.cfg.TimeZone.String(), SpillBytes: e.cfg.SpillBytes}.ForFunctionMemory(e.cfg.MemoryMB))
 }

@@ -37,6 +37,7 @@ type Config struct {
 	InLambda    bool
 
 	CacheBytes    int64         // LAMBDUCK_CACHE_BYTES: staged S3 objects kept warm; 0: half the scratch file system
+	SpillBytes    int64         // LAMBDUCK_SPILL_BYTES: cap on one request's DuckDB spill files; 0: DuckDB's default
 	S3Concurrency int           // LAMBDUCK_S3_CONCURRENCY: parallel object downloads
 	URLExpiry     time.Duration // LAMBDUCK_URL_EXPIRY: lifetime of presigned result URLs
 }
@@ -94,6 +95,11 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 		return c, err
 	}
 	c.CacheBytes = int64(cacheBytes)
+	spillBytes, err := intVar(getenv, "LAMBDUCK_SPILL_BYTES", 0, 0, 1<<50)
+	if err != nil {
+		return c, err
+	}
+	c.SpillBytes = int64(spillBytes)
 	c.URLExpiry = time.Hour
 	if v := getenv("LAMBDUCK_URL_EXPIRY"); v != "" {
 		if c.URLExpiry, err = time.ParseDuration(v); err != nil || c.URLExpiry < time.Second || c.URLExpiry > 7*24*time.Hour {

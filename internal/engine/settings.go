@@ -11,6 +11,7 @@ type Settings struct {
 	TimeZone      string // IANA name; hour(ts), date parts and TIMESTAMPTZ output follow it
 	MemoryLimitMB int    // 0: DuckDB's default (80% of RAM)
 	Threads       int    // 0: DuckDB's default (all cores)
+	SpillBytes    int64  // cap on a request's spill files; 0: DuckDB's default (90% of the free disk)
 }
 
 // lambdaMBPerVCPU is how much memory buys one vCPU on Lambda.
@@ -47,6 +48,9 @@ func (s Settings) statements(tempDir string) []string {
 	}
 	if s.Threads > 0 {
 		out = append(out, fmt.Sprintf("SET threads = %d", s.Threads))
+	}
+	if s.SpillBytes > 0 {
+		out = append(out, fmt.Sprintf("SET max_temp_directory_size = '%dB'", s.SpillBytes))
 	}
 	return out
 }

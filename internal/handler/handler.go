@@ -57,7 +57,7 @@ func New(cfg config.Config, log *slog.Logger) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(engine.Settings{Scratch: cfg.Scratch, TimeZone: cfg.TimeZone.String()}.ForFunctionMemory(cfg.MemoryMB))
+	eng, err := engine.New(engine.Settings{Scratch: cfg.Scratch, TimeZone: cfg.TimeZone.String(), SpillBytes: cfg.SpillBytes}.ForFunctionMemory(cfg.MemoryMB))
 	if err != nil {
 		return nil, err
 	}
