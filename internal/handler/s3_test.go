@@ -119,7 +119,17 @@ func TestS3ExportsAndPresignedURLs(t *testing.T) {
 	os.WriteFile(filepath.Join(reports, "rows.sql"), []byte("-- param: n integer default 50000\nSELECT i, 'row ' || i AS label FROM range($n) t(i)"), 0o644)
 	cfg := s3Config(t, srv)
 	cfg.Output, cfg.Reports = "s3://results/exports/", reports
-	h := newHandler(t, cfg)
+	var logs bytes.Buffer
+	h, err := New(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		// The presigned URL is a bearer token: the caller gets it, the log never does.
+		if strings.Contains(logs.String(), "X-Amz-Signature") || strings.Contains(logs.String(), s3test.SecretKey) {
+			t.Errorf("a signature or secret in the log: %.500s", logs.String())
+		}
+	}()
 
 	var b struct {
 		Location string `json:"location"`
@@ -144,7 +154,7 @@ func TestS3ExportsAndPresignedURLs(t *testing.T) {
 
 	// Just over the inline limit: exported automatically as JSON.
 	cfg.InlineBytes = 200_000
-	h = newHandler(t, cfg)
+	h, _ = New(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
 	resp = h.Handle(context.Background(), []byte(`{"report": "rows", "params": {"n": 40000}}`))
 	b.URL, b.Data = "", nil
 	json.Unmarshal([]byte(resp.Body), &b)
