@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -28,19 +29,25 @@ baseline measured in the same run:
   1. warm access_summary over one company-month through the full handler,
      against the same SQL run directly by duckdb-go;
   2. cold S3 staging against a plain parallel GET of the same objects;
-  3. warm access_summary from S3 against #1.
+  3. warm access_summary from S3 against #1;
+  4. raw Combined log → access_summary numbers, ingest included, against goaccess;
+  5. cold start under aws-lambda-rie (Init, and start to the first answer);
+  6. access_summary over data ≥ 4× the memory limit at 512 MB: peak RSS;
+  7. a 100,000-row Parquet export to S3 against DuckDB COPY to a local file;
+  8. 1,000 warm invocations under aws-lambda-rie: p50, p99, RSS drift.
 
 docs/performance.md keeps the latest table.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.VersityGW == "" {
-				o.VersityGW = os.Getenv("LAMBDUCK_VERSITYGW")
+			var err error
+			o.VersityGW = tool(o.VersityGW, "LAMBDUCK_VERSITYGW", "versitygw")
+			o.Rie = tool(o.Rie, "LAMBDUCK_RIE", "aws-lambda-rie")
+			if o.GoAccess == "" {
+				o.GoAccess, _ = exec.LookPath("goaccess")
 			}
-			if o.VersityGW == "" {
-				if p, err := filepath.Abs(filepath.Join(".tools", "bin", "versitygw")); err == nil {
-					if _, err := os.Stat(p); err == nil {
-						o.VersityGW = p
-					}
+			if o.Bootstrap == "" {
+				if o.Bootstrap, err = os.Executable(); err != nil {
+					return err
 				}
 			}
 			work, err := os.MkdirTemp("", "lambduck-bench-")
@@ -67,7 +74,26 @@ docs/performance.md keeps the latest table.`,
 	f.IntVar(&o.RowsPerDay, "rows-per-day", 100000, "rows per day of the one company-month (100,000 ≈ 3 million rows)")
 	f.IntVar(&o.Runs, "runs", 5, "repetitions of each measurement")
 	f.StringVar(&o.VersityGW, "versitygw", "", "path of versitygw (default: LAMBDUCK_VERSITYGW, else .tools/bin/versitygw)")
+	f.StringVar(&o.Rie, "rie", "", "path of aws-lambda-rie (default: LAMBDUCK_RIE, else .tools/bin/aws-lambda-rie)")
+	f.StringVar(&o.GoAccess, "goaccess", "", "path of goaccess (default: found on PATH; #4 is skipped without it)")
+	f.IntVar(&o.RawLines, "raw-lines", 5000000, "lines of the raw Combined log of #4 (0 skips it)")
 	f.StringVar(&jsonOut, "json", "", "also write the result as JSON to this file")
 	f.BoolVar(&keep, "keep", false, "keep the generated data and server folder")
 	return cmd
+}
+
+// tool finds a helper: the flag, else the variable, else .tools/bin/<name>.
+func tool(flag, variable, name string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := os.Getenv(variable); v != "" {
+		return v
+	}
+	if p, err := filepath.Abs(filepath.Join(".tools", "bin", name)); err == nil {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
 }

@@ -1,0 +1,228 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"lambduck/internal/config"
+	"lambduck/internal/engine"
+	"lambduck/internal/gen"
+	"lambduck/internal/handler"
+	"lambduck/internal/ingest"
+	"lambduck/internal/s3test"
+)
+
+// Extra says where the tools for comparisons 4–8 are.
+type Extra struct {
+	RawLines  int    // #4: lines of the raw Combined log
+	Rie       string // aws-lambda-rie
+	Bootstrap string // the binary run as the function (this one)
+	GoAccess  string // goaccess
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// rawToNumbers is #4: raw Combined log → access_summary numbers, ingest
+// included, against goaccess on the same file.
+func rawToNumbers(ctx context.Context, o Options, x Extra, eng *engine.Engine, logf func(string, ...any)) (Row, error) {
+	row := Row{ID: 4, What: fmt.Sprintf("raw Combined log (%d lines) → access_summary numbers, ingest included", x.RawLines),
+		Baseline: "goaccess on the same file, same numbers", Target: "≥ 5× faster"}
+	days := max(1, x.RawLines/100000)
+	log := filepath.Join(o.Work, "raw", "access.log")
+	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	logf("4. writing a %d-line Combined log…", days*100000)
+	if _, err := gen.Raw(ctx, eng, gen.RawOptions{Options: gen.Options{Companies: []string{"1690"}, Start: start,
+		End: start.AddDate(0, 0, days-1), RowsPerDay: 100000, Seed: 4, TimeZone: time.UTC}, Format: "combined", Out: log}, nil); err != nil {
+		return row, err
+	}
+	root := filepath.Join(o.Work, "raw-data")
+	event := fmt.Sprintf(`{"company_id": "1690", "start_date": %q, "end_date": %q}`, start.Format(time.DateOnly), start.AddDate(0, 0, days-1).Format(time.DateOnly))
+	logf("4. lambduck: ingest, then access_summary…")
+	t0 := time.Now()
+	sources, err := ingest.Expand([]string{log}, nil, o.Work)
+	if err != nil {
+		return row, err
+	}
+	if _, err := ingest.Run(ctx, eng, sources, ingest.Options{Sink: ingest.FolderSink{Root: root}, Company: "1690", TimeZone: time.UTC}, nil); err != nil {
+		return row, err
+	}
+	cfg, _ := config.FromEnv(func(string) string { return "" }, false)
+	cfg.Data, cfg.Scratch = root, filepath.Join(o.Work, "raw-handler")
+	h, err := handler.New(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		return row, err
+	}
+	r := h.Handle(ctx, []byte(event))
+	ours := time.Since(t0)
+	var body struct {
+		Data [][]float64 `json:"data"`
+	}
+	json.Unmarshal([]byte(r.Body), &body)
+	if r.StatusCode != 200 || len(body.Data) != 1 {
+		return row, fmt.Errorf("#4 report: %d %.300s", r.StatusCode, r.Body)
+	}
+	logf("4. goaccess…")
+	out := filepath.Join(o.Work, "goaccess.json")
+	t0 = time.Now()
+	cmd := exec.Command(x.GoAccess, "--log-format=COMBINED", "-q", "--http-method=no", "--http-protocol=no", "--no-progress", "-o", out, log)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "TZ=UTC"}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return row, fmt.Errorf("goaccess: %v: %s", err, b)
+	}
+	theirs := time.Since(t0)
+	var ga struct {
+		General struct {
+			Valid    float64 `json:"valid_requests"`
+			Visitors float64 `json:"unique_visitors"`
+			Bytes    float64 `json:"bandwidth"`
+		} `json:"general"`
+	}
+	raw, _ := os.ReadFile(out)
+	json.Unmarshal(raw, &ga)
+	same := body.Data[0][0] == ga.General.Valid && body.Data[0][1] == ga.General.Visitors && body.Data[0][2] == ga.General.Bytes
+	row.Subject, row.Base = Stat{ms(ours), ms(ours), ms(ours)}, Stat{ms(theirs), ms(theirs), ms(theirs)}
+	row.Ratio = row.Base.MedianMS / row.Subject.MedianMS
+	row.Met = row.Ratio >= 5 && same
+	row.Note = fmt.Sprintf("one run each; numbers equal: %v (hits %.0f, visitors %.0f, bandwidth %.0f)", same, ga.General.Valid, ga.General.Visitors, ga.General.Bytes)
+	return row, nil
+}
+
+// coldStart is #5: process start to the first answer of hello under rie.
+func coldStart(o Options, x Extra, root string) (Row, error) {
+	row := Row{ID: 5, What: "cold start under aws-lambda-rie: Init, and process start to the first answer of hello", Baseline: "—", Target: "Init ≤ 150 ms"}
+	var inits, firsts []time.Duration
+	for i := range o.Runs {
+		t0 := time.Now()
+		e, err := startEmulator(x.Rie, x.Bootstrap, o.Work, []string{"LAMBDUCK_DATA=" + root, "LAMBDUCK_SCRATCH=" + filepath.Join(o.Work, fmt.Sprintf("cold-%d", i))})
+		if err != nil {
+			return row, err
+		}
+		_, err = e.invoke(`{"report": "hello"}`)
+		firsts = append(firsts, time.Since(t0))
+		inits = append(inits, time.Duration(e.initMS()*float64(time.Millisecond)))
+		e.stop()
+		if err != nil {
+			return row, err
+		}
+	}
+	row.Subject = stat(inits)
+	first := stat(firsts)
+	row.Met = row.Subject.MedianMS <= 150
+	row.Note = fmt.Sprintf("process start (emulator included) to the first hello answer: median %.1f ms (%.1f–%.1f)", first.MedianMS, first.MinMS, first.MaxMS)
+	return row, nil
+}
+
+// memoryBound is #6: access_summary over data at least 4× DuckDB's memory
+// limit in a 512 MB function.
+func memoryBound(ctx context.Context, o Options, x Extra, eng *engine.Engine, logf func(string, ...any)) (Row, error) {
+	row := Row{ID: 6, What: "access_summary over data ≥ 4× the memory limit, AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", Baseline: "—", Target: "completes, peak RSS ≤ 512 MB"}
+	root := filepath.Join(o.Work, "big")
+	logf("6. generating 30 million rows…")
+	if _, err := gen.Parquet(ctx, eng, gen.Options{Root: root, Companies: []string{"1690"}, Start: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC),
+		End: time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC), RowsPerDay: 1000000, Seed: 6, TimeZone: time.UTC}, nil); err != nil {
+		return row, err
+	}
+	db, _ := sql.Open("duckdb", "")
+	var decoded int64
+	db.QueryRowContext(ctx, `SELECT sum(total_uncompressed_size) FROM parquet_metadata('`+root+`/*/*/*.parquet')`).Scan(&decoded)
+	db.Close()
+	limitMB := engine.Settings{}.ForFunctionMemory(512).MemoryLimitMB
+	e, err := startEmulator(x.Rie, x.Bootstrap, o.Work, []string{"LAMBDUCK_DATA=" + root, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "LAMBDUCK_SCRATCH=" + filepath.Join(o.Work, "big-scratch")})
+	if err != nil {
+		return row, err
+	}
+	defer e.stop()
+	t0 := time.Now()
+	_, err = e.invoke(event)
+	took := time.Since(t0)
+	peak := procKB(e.functionPID(), "VmHWM")
+	row.Subject = Stat{ms(took), ms(took), ms(took)}
+	ratio := float64(decoded) / float64(limitMB<<20)
+	row.Met = err == nil && peak <= 512*1024 && ratio >= 4
+	row.Note = fmt.Sprintf("one run; data %.0f MB decoded (%.1f× DuckDB's %d MB limit); peak RSS %d MB; error: %v", float64(decoded)/1e6, ratio, limitMB, peak/1024, err)
+	return row, nil
+}
+
+// parquetExport is #7: a 100,000-row result exported as Parquet to S3
+// through the handler, against DuckDB's COPY of the same rows to a local file.
+func parquetExport(ctx context.Context, o Options, srv *s3test.Server, root string) (Row, error) {
+	row := Row{ID: 7, What: "a 100,000-row result exported as Parquet to S3 (handler, upload, presign)", Baseline: "DuckDB COPY of the same rows to a local file", Target: "≤ 1.5×"}
+	const q = `SELECT i, 'row ' || i AS label, i * 1.5 AS v, DATE '2025-04-01' + (i % 30)::INTEGER AS d FROM range(100000) t(i)`
+	reports := filepath.Join(o.Work, "reports")
+	os.MkdirAll(reports, 0o755)
+	os.WriteFile(filepath.Join(reports, "rows.sql"), []byte(q), 0o644)
+	if err := srv.Client().CreateBucket(ctx, "results"); err != nil {
+		return row, err
+	}
+	cfg, _ := config.FromEnv(os.Getenv, false)
+	cfg.Data, cfg.Output, cfg.Reports, cfg.S3PathStyle, cfg.Scratch = root, "s3://results/exports/", reports, true, filepath.Join(o.Work, "export-handler")
+	h, err := handler.New(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		return row, err
+	}
+	subject, err := repeat(o.Runs, func() error {
+		r := h.Handle(ctx, []byte(`{"report": "rows", "format": "parquet"}`))
+		if r.StatusCode != 200 {
+			return fmt.Errorf("#7: %d %.300s", r.StatusCode, r.Body)
+		}
+		return nil
+	})
+	if err != nil {
+		return row, err
+	}
+	db, _ := sql.Open("duckdb", "")
+	defer db.Close()
+	n := 0
+	base, err := repeat(o.Runs, func() error {
+		n++
+		_, err := db.ExecContext(ctx, "COPY ("+q+") TO '"+filepath.Join(o.Work, fmt.Sprintf("copy-%d.parquet", n))+"' (FORMAT parquet, COMPRESSION zstd)")
+		return err
+	})
+	if err != nil {
+		return row, err
+	}
+	row.Subject, row.Base = stat(subject), stat(base)
+	row.Ratio = row.Subject.MedianMS / row.Base.MedianMS
+	row.Met = row.Ratio <= 1.5
+	return row, nil
+}
+
+// warmInvocations is #8: 1,000 warm invocations of a small report under rie.
+func warmInvocations(o Options, x Extra, root string) (Row, error) {
+	row := Row{ID: 8, What: "1,000 warm invocations of a small report (status_codes, one day) under aws-lambda-rie", Baseline: "—", Target: "p50, p99; RSS after ≤ 1.1× RSS after the first 100"}
+	e, err := startEmulator(x.Rie, x.Bootstrap, o.Work, []string{"LAMBDUCK_DATA=" + root, "LAMBDUCK_SCRATCH=" + filepath.Join(o.Work, "warm-scratch")})
+	if err != nil {
+		return row, err
+	}
+	defer e.stop()
+	var lat []time.Duration
+	var rss100 int
+	for i := range 1000 {
+		t0 := time.Now()
+		if _, err := e.invoke(`{"company_id": "1690", "start_date": "2025-04-07", "end_date": "2025-04-07", "report": "status_codes"}`); err != nil {
+			return row, err
+		}
+		lat = append(lat, time.Since(t0))
+		if i == 99 {
+			rss100 = procKB(e.functionPID(), "VmRSS")
+		}
+	}
+	rss1000 := procKB(e.functionPID(), "VmRSS")
+	sorted := append([]time.Duration(nil), lat...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	row.Subject = stat(lat)
+	row.Ratio = float64(rss1000) / float64(rss100)
+	row.Met = row.Ratio <= 1.1
+	row.Note = fmt.Sprintf("p50 %.1f ms, p99 %.1f ms; RSS after 100 %d MB, after 1,000 %d MB (ratio above)",
+		ms(sorted[len(sorted)/2]), ms(sorted[len(sorted)*99/100]), rss100/1024, rss1000/1024)
+	return row, nil
+}
