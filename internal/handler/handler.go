@@ -123,6 +123,9 @@ func (h *Handler) Catalog() *report.Catalog { return h.catalog }
 // S3 notifications (direct or in SQS messages) are ingested; everything
 // else is a report request.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	if len(payload) > h.cfg.MaxEvent {
+		return json.Marshal(h.Handle(ctx, payload)) // refused by size before any parsing
+	}
 	switch request.Kind(payload) {
 	case request.KindS3:
 		return h.handleS3(ctx, payload)
