@@ -151,4 +151,3 @@ func TestNonSelectReportsRefusedAtLoad(t *testing.T) {
 		}
 	}
 }
-
