@@ -95,6 +95,9 @@ type Session struct {
 // to job.Files and the request's scratch folder, the view defined, the
 // configuration locked.
 func (e *Engine) Open(ctx context.Context, job Job) (_ *Session, err error) {
+	// At most one instance is ever closing: closes cannot pile up when
+	// requests come faster than instances shut down.
+	e.closing.Wait()
 	id := safeID.ReplaceAllString(job.ID, "_")
 	if id == "" {
 		id = "job"
