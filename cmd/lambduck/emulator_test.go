@@ -207,6 +207,18 @@ func startEmulator(t *testing.T, env map[string]string) *emulator {
 	return e
 }
 
+// waitForLines waits until the emulator has passed on n lines holding
+// substr: it forwards the function's output asynchronously, so the last
+// lines can arrive just after the last response.
+func (e *emulator) waitForLines(t *testing.T, substr string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(e.out.String(), substr) < n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return // the caller's own check reports what is missing
+		}
+	}
+}
+
 // response is the function's return value with its body decoded.
 type response struct {
 	StatusCode int               `json:"statusCode"`
@@ -420,6 +432,7 @@ func TestEmulatorIsolationAndDeadline(t *testing.T) {
 		t.Errorf("scratch not empty: %v", left)
 	}
 	// Every log line the function wrote is JSON and carries the request id.
+	e.waitForLines(t, `"msg":"request done"`, 3)
 	sc := bufio.NewScanner(strings.NewReader(e.out.String()))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	n := 0

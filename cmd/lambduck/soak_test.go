@@ -110,6 +110,7 @@ func TestEmulatorSoak(t *testing.T) {
 	if left, _ := os.ReadDir(e.scratch); len(left) != 0 {
 		t.Errorf("scratch holds %d entries after the soak", len(left))
 	}
+	e.waitForLines(t, `"msg":"request done"`, 2000)
 	done := 0
 	sc := bufio.NewScanner(strings.NewReader(e.out.String()))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)

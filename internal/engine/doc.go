@@ -8,9 +8,8 @@
 // (allowed_paths, enable_external_access=false, lock_configuration=true). A
 // locked configuration cannot be unlocked, so an instance is never reused
 // across requests: nothing of one request — views, settings, file access —
-// can reach the next. Starting and closing an instance costs about 15 ms
-// each; the engine keeps one spare, never-used instance ready and closes
-// used ones in the background, so neither is on the request's path (see
-// docs/decisions.md). What stays warm is the process, the loaded library,
+// can reach the next. Starting an instance costs about 15 ms; the engine
+// keeps one spare, never-used instance ready, so that is off the request's
+// path (see docs/decisions.md). What stays warm is the process, the loaded library,
 // the report catalog and the S3 cache.
 package engine

@@ -9,20 +9,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
 // Engine opens the per-request DuckDB instances. To keep instance start-up
-// and shut-down (≈ 15 ms each) off the request's path, it keeps at most one
-// spare instance — created in the background, never used, with DuckDB's
-// defaults — and closes used instances in the background. A request still
-// gets an instance no request has touched, configured and locked for it.
+// (≈ 15 ms) off the request's path, it keeps at most one spare instance —
+// created in the background, never used, with DuckDB's defaults. A request
+// still gets an instance no request has touched, configured and locked for it.
 type Engine struct {
 	settings Settings
 	spare    chan *duckdb.Connector
-	closing  sync.WaitGroup
 }
 
 // New returns an engine; it checks that the scratch folder can be made.
@@ -63,9 +60,6 @@ func (e *Engine) instance() (*duckdb.Connector, error) {
 	}
 }
 
-// Wait blocks until instances being closed in the background are closed.
-func (e *Engine) Wait() { e.closing.Wait() }
-
 // Settings returns what the engine applies to each instance.
 func (e *Engine) Settings() Settings { return e.settings }
 
@@ -95,9 +89,6 @@ type Session struct {
 // to job.Files and the request's scratch folder, the view defined, the
 // configuration locked.
 func (e *Engine) Open(ctx context.Context, job Job) (_ *Session, err error) {
-	// At most one instance is ever closing: closes cannot pile up when
-	// requests come faster than instances shut down.
-	e.closing.Wait()
 	id := safeID.ReplaceAllString(job.ID, "_")
 	if id == "" {
 		id = "job"
@@ -227,27 +218,22 @@ func (s *Session) Export(ctx context.Context, format string) (path string, rows 
 	return path, rows, nil
 }
 
-// Close removes the request's scratch folder (spill files and any export
-// not moved away) before it returns, and releases the instance in the
-// background: nothing of the request stays on disk, and the caller does not
-// wait for DuckDB to shut down.
+// Close releases the instance and removes the request's scratch folder
+// (spill files and any export not moved away): nothing of the request is
+// left in memory or on disk when it returns.
 func (s *Session) Close() error {
+	var errs []error
 	if s.conn != nil {
-		s.conn.Close() // ends any query still running
+		errs = append(errs, s.conn.Close())
 	}
-	err := os.RemoveAll(s.dir)
-	db, conn0 := s.db, s.conn0
-	s.engine.closing.Add(1)
-	go func() {
-		defer s.engine.closing.Done()
-		if db != nil {
-			db.Close()
-		}
-		if conn0 != nil {
-			conn0.Close()
-		}
-	}()
-	return err
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+	}
+	if s.conn0 != nil {
+		errs = append(errs, s.conn0.Close())
+	}
+	errs = append(errs, os.RemoveAll(s.dir))
+	return errors.Join(errs...)
 }
 
 func namedArgs(args map[string]any) []any {
