@@ -80,9 +80,8 @@ type Session struct {
 	db     *sql.DB
 	conn   *sql.Conn
 	conn0  *duckdb.Connector
-	dir    string // per-request scratch folder, removed by Close
-	job    Job
-	engine *Engine
+	dir   string // per-request scratch folder, removed by Close
+	job   Job
 }
 
 // Open makes a fresh instance for job: settings applied, access restricted
@@ -97,7 +96,7 @@ func (e *Engine) Open(ctx context.Context, job Job) (_ *Session, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: request scratch folder: %w", err)
 	}
-	s := &Session{dir: dir, job: job, engine: e}
+	s := &Session{dir: dir, job: job}
 	defer func() {
 		if err != nil {
 			s.Close()
