@@ -77,9 +77,9 @@ var safeID = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 
 // Session is one locked DuckDB instance prepared for a Job. Close it.
 type Session struct {
-	db     *sql.DB
-	conn   *sql.Conn
-	conn0  *duckdb.Connector
+	db    *sql.DB
+	conn  *sql.Conn
+	conn0 *duckdb.Connector
 	dir   string // per-request scratch folder, removed by Close
 	job   Job
 }
