@@ -77,3 +77,62 @@ func TestS3ObjectDeletedBetweenListAndGet(t *testing.T) {
 		t.Errorf("left behind: %v, %d bytes accounted", left, cache.Used())
 	}
 }
+
+// The S3 server stops while objects are being staged: the request fails
+// with an error, no partial download is left, the cache accounts only for
+// whole objects, and once the server is back the same selection completes,
+// downloading only what was missing.
+func TestS3ServerStoppedMidStaging(t *testing.T) {
+	srv := s3test.Start(t, "lake")
+	c := srv.Client()
+	src := filepath.Join(t.TempDir(), "f.parquet")
+	os.WriteFile(src, make([]byte, 4<<20), 0o644)
+	const days = 40
+	for d := 0; d < days; d++ {
+		key := "data/company_id=1/date=" + day("2025-03-01").AddDate(0, 0, d).Format("2006-01-02") + "/f.parquet"
+		if err := c.Upload(context.Background(), "lake", key, src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	cache, _ := store.NewCache(dir, 1<<30)
+	root, _ := bucket.ParseURI("s3://lake/data")
+	s := &store.S3{Client: c, Root: root, Cache: cache, Concurrency: 1}
+	from, to := day("2025-03-01"), day("2025-03-01").AddDate(0, 0, days-1)
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Select(context.Background(), "1", from, to)
+		done <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); cache.Used() == 0; time.Sleep(100 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing was staged")
+		}
+	}
+	srv.Stop()
+	stopErr := <-done
+	if stopErr == nil {
+		t.Skip("staging finished before the server stopped; nothing to check this time")
+	}
+	used := cache.Used()
+	if used == 0 || used%(4<<20) != 0 || used >= days*(4<<20) {
+		t.Errorf("cache accounts %d bytes: want whole objects, some but not all", used)
+	}
+	var partial []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), ".download-") {
+			partial = append(partial, p)
+		}
+		return nil
+	})
+	if len(partial) != 0 {
+		t.Errorf("partial downloads left: %v", partial)
+	}
+	srv.Restart(t)
+	sel, err := s.Select(context.Background(), "1", from, to)
+	if err != nil || len(sel.Files) != days || sel.Downloaded != int64(days*(4<<20))-used {
+		t.Errorf("after the restart: %v, %d files, %d bytes downloaded (want %d)", err, len(sel.Files), sel.Downloaded, int64(days*(4<<20))-used)
+	}
+	t.Logf("stopped after %d of %d objects: %v", used/(4<<20), days, stopErr)
+}
