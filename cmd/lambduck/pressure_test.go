@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,17 +11,6 @@ import (
 	"lambduck/internal/engine"
 	"lambduck/internal/gen"
 )
-
-func peakKB(t *testing.T, pid int) int {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			n, _ := strconv.Atoi(strings.Fields(l)[1])
-			return n
-		}
-	}
-	return 0
-}
 
 // A 512 MB function answers access_summary over ten million rows — far
 // more than its memory once decoded — by spilling, within 512 MB of RSS.
@@ -60,7 +47,7 @@ func TestEmulatorMemoryAndSpillPressure(t *testing.T) {
 		t.Fatalf("512 MB over %d rows (%.0f MB of Parquet): %d %.300s, want %s", sum.Rows, float64(sum.Bytes)/1e6, r.StatusCode, r.Body, want)
 	}
 	pid := processOf(t, e)
-	peak := peakKB(t, pid)
+	peak := procKB(t, pid, "VmHWM")
 	t.Logf("%d rows, %.0f MB of Parquet; peak RSS %d MB with AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", sum.Rows, float64(sum.Bytes)/1e6, peak/1024)
 	if peak > 512*1024 {
 		t.Errorf("peak RSS %d kB is over the function's 512 MB", peak)

@@ -25,15 +25,17 @@ func processOf(t *testing.T, e *emulator) int {
 	return pid
 }
 
-func rssKB(t *testing.T, pid int) int {
+// procKB reads one kB figure (VmRSS, VmHWM) of a process's status.
+func procKB(t *testing.T, pid int, field string) int {
+	t.Helper()
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
+		if strings.HasPrefix(l, field+":") {
 			n, _ := strconv.Atoi(strings.Fields(l)[1])
 			return n
 		}
 	}
-	t.Fatal("no VmRSS")
+	t.Fatalf("no %s for process %d", field, pid)
 	return 0
 }
 
@@ -97,9 +99,9 @@ func TestEmulatorSoak(t *testing.T) {
 		}
 		switch {
 		case i >= 199 && i < 500 && i%50 == 49:
-			early = append(early, rssKB(t, pid))
+			early = append(early, procKB(t, pid, "VmRSS"))
 		case i >= 1699 && i%50 == 49:
-			late = append(late, rssKB(t, pid))
+			late = append(late, procKB(t, pid, "VmRSS"))
 		}
 	}
 	rssWarm, rssEnd, fdEnd := median(early), median(late), openFDs(pid)

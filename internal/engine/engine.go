@@ -196,9 +196,6 @@ var exportOptions = map[string]string{
 	"json":    "FORMAT json, ARRAY true",
 }
 
-// ExportFormats lists the formats Export accepts.
-func ExportFormats() []string { return []string{"csv", "json", "ndjson", "parquet"} }
-
 // Export runs the job's statement with COPY into a file in the request's
 // scratch folder and returns its path and row count. The caller moves it
 // into place, so a reader never sees a partial file.
