@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"lambduck/internal/engine"
 )
 
 // processOf finds the function process the emulator started.
@@ -109,7 +111,7 @@ func TestEmulatorSoak(t *testing.T) {
 	if rssEnd > rssWarm*11/10 || fdEnd > fdWarm+2 {
 		t.Errorf("not flat: RSS %d → %d kB, fds %d → %d", rssWarm, rssEnd, fdWarm, fdEnd)
 	}
-	if left, _ := os.ReadDir(e.scratch); len(left) != 0 {
+	if left := engine.Leftovers(e.scratch); len(left) != 0 {
 		t.Errorf("scratch holds %d entries after the soak", len(left))
 	}
 	e.waitForLines(t, `"msg":"request done"`, 2000)

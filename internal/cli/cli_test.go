@@ -22,7 +22,8 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 func TestDemoFromNothing(t *testing.T) {
-	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	scratch := t.TempDir()
+	t.Setenv("LAMBDUCK_SCRATCH", scratch)
 	dir := filepath.Join(t.TempDir(), "demo")
 	out, err := run(t, "demo", "--dir", dir)
 	if err != nil {
@@ -41,6 +42,10 @@ func TestDemoFromNothing(t *testing.T) {
 	num := regexp.MustCompile(`(?m)^60000 .*$`)
 	if num.FindString(out) != num.FindString(again) {
 		t.Errorf("the two runs differ:\n%s\n%s", out, again)
+	}
+	// The command closes the instance it kept: nothing stays in scratch.
+	if left, _ := os.ReadDir(scratch); len(left) != 0 {
+		t.Errorf("scratch holds %v after the demo", left)
 	}
 }
 

@@ -73,6 +73,7 @@ Needs nothing but this binary: no AWS account, Docker or network.`,
 			if err != nil {
 				return err
 			}
+			defer h.Close()
 			fmt.Fprintf(out, "Event: %s\n\n", demoEvent)
 			resp := h.Handle(cmd.Context(), []byte(demoEvent))
 			return printResponse(out, resp)

@@ -51,6 +51,7 @@ printed either way. Logs go to standard error as JSON lines.`,
 			if err != nil {
 				return err
 			}
+			defer h.Close()
 			out, err := h.Invoke(cmd.Context(), payload)
 			if err != nil {
 				return fmt.Errorf("the function returned an error (Lambda would retry the event): %w", err)

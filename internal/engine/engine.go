@@ -9,17 +9,49 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
-// Engine opens the per-request DuckDB instances. To keep instance start-up
-// (≈ 15 ms) off the request's path, it keeps at most one spare instance —
-// created in the background, never used, with DuckDB's defaults. A request
-// still gets an instance no request has touched, configured and locked for it.
+// Engine opens the DuckDB instances reports run in. Each is locked to one
+// company's exact files and its own scratch folder. After a request that
+// succeeded, its instance is kept (one at most) and reused by the next request
+// only if that request is for the same company and exactly the same files
+// (same paths, sizes and modification times); any other request closes it and
+// gets a fresh one. To keep instance start-up (≈ 15 ms) off the path, the
+// engine also keeps one spare instance — created in the background, never
+// used, with DuckDB's defaults.
 type Engine struct {
 	settings Settings
 	spare    chan *duckdb.Connector
+
+	mu   sync.Mutex
+	idle *instance // the last successful request's instance, for a request with the same key
+}
+
+// instance is one configured, locked DuckDB instance.
+type instance struct {
+	conn0 *duckdb.Connector
+	db    *sql.DB
+	conn  *sql.Conn
+	dir   string // the instance's scratch folder: spill/ and exports; removed with it
+	key   string // what it is locked to; "" never matches
+}
+
+func (in *instance) close() error {
+	var errs []error
+	if in.conn != nil {
+		errs = append(errs, in.conn.Close())
+	}
+	if in.db != nil {
+		errs = append(errs, in.db.Close()) // closes the connector, i.e. the instance
+	}
+	if in.conn0 != nil {
+		errs = append(errs, in.conn0.Close())
+	}
+	errs = append(errs, os.RemoveAll(in.dir))
+	return errors.Join(errs...)
 }
 
 // New returns an engine; it checks that the scratch folder can be made.
@@ -65,29 +97,71 @@ func (e *Engine) Settings() Settings { return e.settings }
 
 // Job is one report run.
 type Job struct {
-	ID    string         // request id; names the per-request scratch folder
-	SQL   string         // one SELECT statement, values referred to as $name
-	Args  map[string]any // bound by name
-	Files []string       // local Parquet files the access_logs view covers; the only files the SQL may open
+	ID     string         // request id; names the instance's scratch folder
+	Tenant string         // the company the files belong to; an instance serves one
+	SQL    string         // one SELECT statement, values referred to as $name
+	Args   map[string]any // bound by name
+	Files  []string       // local Parquet files the access_logs view covers; the only files the SQL may open
 	// DefineView makes access_logs; reports that read no data skip it.
 	DefineView bool
 }
 
 var safeID = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 
-// Session is one locked DuckDB instance prepared for a Job. Close it.
+// Session is one request's use of a locked instance. End it with Release
+// (the request succeeded: the instance may serve the next request for the
+// same files) or Close (anything else: the instance is closed).
 type Session struct {
-	db    *sql.DB
-	conn  *sql.Conn
-	conn0 *duckdb.Connector
-	dir   string // per-request scratch folder, removed by Close
-	job   Job
+	engine *Engine
+	in     *instance
+	conn   *sql.Conn
+	job    Job
+	Reused bool // the instance served an earlier request for the same files
 }
 
-// Open makes a fresh instance for job: settings applied, access restricted
-// to job.Files and the request's scratch folder, the view defined, the
-// configuration locked.
-func (e *Engine) Open(ctx context.Context, job Job) (_ *Session, err error) {
+// key says what an instance for job is locked to: the tenant, whether the
+// view is defined, and each file with its size and modification time, so a
+// file replaced in place gives another key. "" (a file cannot be read) is
+// never reused.
+func key(job Job) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q %t", job.Tenant, job.DefineView)
+	for _, f := range job.Files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return ""
+		}
+		fmt.Fprintf(&b, " %q:%d:%d", f, fi.Size(), fi.ModTime().UnixNano())
+	}
+	return b.String()
+}
+
+// Open returns a session for job: the idle instance when it is locked to
+// exactly job's files, otherwise a fresh instance with the settings applied,
+// access restricted to job.Files and its own scratch folder, the view
+// defined and the configuration locked.
+func (e *Engine) Open(ctx context.Context, job Job) (*Session, error) {
+	k := key(job)
+	e.mu.Lock()
+	idle := e.idle
+	e.idle = nil
+	e.mu.Unlock()
+	if idle != nil {
+		if k != "" && idle.key == k {
+			return &Session{engine: e, in: idle, conn: idle.conn, job: job, Reused: true}, nil
+		}
+		// Closed before the next instance grows: one instance's memory at a time.
+		idle.close()
+	}
+	in, err := e.open(ctx, job)
+	if err != nil {
+		return nil, err
+	}
+	in.key = k
+	return &Session{engine: e, in: in, conn: in.conn, job: job}, nil
+}
+
+func (e *Engine) open(ctx context.Context, job Job) (_ *instance, err error) {
 	id := safeID.ReplaceAllString(job.ID, "_")
 	if id == "" {
 		id = "job"
@@ -96,34 +170,35 @@ func (e *Engine) Open(ctx context.Context, job Job) (_ *Session, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: request scratch folder: %w", err)
 	}
-	s := &Session{dir: dir, job: job}
+	in := &instance{dir: dir}
 	defer func() {
 		if err != nil {
-			s.Close()
+			in.close()
 		}
 	}()
-	if err := os.Mkdir(s.spillDir(), 0o700); err != nil {
+	spill := filepath.Join(dir, "spill")
+	if err := os.Mkdir(spill, 0o700); err != nil {
 		return nil, fmt.Errorf("engine: spill folder: %w", err)
 	}
-	s.conn0, err = e.instance()
+	in.conn0, err = e.instance()
 	e.prepareSpare()
 	if err != nil {
 		return nil, fmt.Errorf("engine: open duckdb: %w", err)
 	}
-	s.db = sql.OpenDB(s.conn0)
-	s.db.SetMaxOpenConns(1)
-	s.conn, err = s.db.Conn(ctx)
+	in.db = sql.OpenDB(in.conn0)
+	in.db.SetMaxOpenConns(1)
+	in.conn, err = in.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("engine: connect: %w", err)
 	}
-	stmts := e.settings.statements(s.spillDir())
+	stmts := e.settings.statements(spill)
 	allowed, err := quoteList(job.Files)
 	if err != nil {
 		return nil, err
 	}
 	stmts = append(stmts,
 		"SET allowed_paths = "+allowed,
-		"SET allowed_directories = ["+quote(s.dir+string(filepath.Separator))+"]",
+		"SET allowed_directories = ["+quote(dir+string(filepath.Separator))+"]",
 		"SET enable_external_access = false",
 	)
 	if job.DefineView {
@@ -135,17 +210,15 @@ func (e *Engine) Open(ctx context.Context, job Job) (_ *Session, err error) {
 	}
 	stmts = append(stmts, "SET lock_configuration = true")
 	for _, q := range stmts {
-		if _, err := s.conn.ExecContext(ctx, q); err != nil {
+		if _, err := in.conn.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("engine: %s: %w", firstWords(q), err)
 		}
 	}
-	return s, nil
+	return in, nil
 }
 
-func (s *Session) spillDir() string { return filepath.Join(s.dir, "spill") }
-
-// Dir is the request's scratch folder: the one place exports may be written.
-func (s *Session) Dir() string { return s.dir }
+// Dir is the instance's scratch folder: the one place exports may be written.
+func (s *Session) Dir() string { return s.in.dir }
 
 // Query runs the job's statement and returns its rows, converted for JSON as
 // they are read.
@@ -196,7 +269,7 @@ var exportOptions = map[string]string{
 	"json":    "FORMAT json, ARRAY true",
 }
 
-// Export runs the job's statement with COPY into a file in the request's
+// Export runs the job's statement with COPY into a file in the instance's
 // scratch folder and returns its path and row count. The caller moves it
 // into place, so a reader never sees a partial file.
 func (s *Session) Export(ctx context.Context, format string) (path string, rows int64, err error) {
@@ -204,7 +277,7 @@ func (s *Session) Export(ctx context.Context, format string) (path string, rows 
 	if !ok {
 		return "", 0, fmt.Errorf("engine: unknown export format %q", format)
 	}
-	path = filepath.Join(s.dir, "result."+format)
+	path = filepath.Join(s.in.dir, "result."+format)
 	q := "COPY (" + s.statement() + "\n) TO " + quote(path) + " (" + opts + ")"
 	res, err := s.conn.ExecContext(ctx, q, namedArgs(s.job.Args)...)
 	if err != nil {
@@ -214,22 +287,58 @@ func (s *Session) Export(ctx context.Context, format string) (path string, rows 
 	return path, rows, nil
 }
 
-// Close releases the instance and removes the request's scratch folder
-// (spill files and any export not moved away): nothing of the request is
-// left in memory or on disk when it returns.
+// Close closes the instance and removes its scratch folder (spill files and
+// any export not moved away): nothing of the request is left in memory or on
+// disk when it returns.
 func (s *Session) Close() error {
-	var errs []error
-	if s.conn != nil {
-		errs = append(errs, s.conn.Close())
+	if s.in == nil {
+		return nil
 	}
-	if s.db != nil {
-		errs = append(errs, s.db.Close())
+	in := s.in
+	s.in = nil
+	return in.close()
+}
+
+// Release ends a request that succeeded: what the request left in the
+// instance's scratch folder (an export not moved away) is removed, and the
+// instance is kept for the next request for the same files. It is closed
+// instead when it cannot be cleaned.
+func (s *Session) Release() error {
+	if s.in == nil {
+		return nil
 	}
-	if s.conn0 != nil {
-		errs = append(errs, s.conn0.Close())
+	in := s.in
+	s.in = nil
+	entries, err := os.ReadDir(in.dir)
+	for _, en := range entries {
+		if en.Name() != "spill" && err == nil {
+			err = os.RemoveAll(filepath.Join(in.dir, en.Name()))
+		}
 	}
-	errs = append(errs, os.RemoveAll(s.dir))
-	return errors.Join(errs...)
+	if err != nil || in.key == "" {
+		return errors.Join(err, in.close())
+	}
+	e := s.engine
+	e.mu.Lock()
+	prev := e.idle
+	e.idle = in
+	e.mu.Unlock()
+	if prev != nil { // only when sessions overlap (not on Lambda)
+		return prev.close()
+	}
+	return nil
+}
+
+// Shutdown closes the idle instance, if any.
+func (e *Engine) Shutdown() error {
+	e.mu.Lock()
+	idle := e.idle
+	e.idle = nil
+	e.mu.Unlock()
+	if idle != nil {
+		return idle.close()
+	}
+	return nil
 }
 
 func namedArgs(args map[string]any) []any {
@@ -284,4 +393,25 @@ func firstWords(q string) string {
 		f = f[:3]
 	}
 	return strings.Join(f, " ")
+}
+
+// Leftovers lists what requests left under a scratch folder: every entry
+// except the idle instance's folder (req-*, holding only an empty spill
+// folder). Tests use it to show that nothing of a request stays on disk.
+func Leftovers(scratch string) []string {
+	entries, _ := os.ReadDir(scratch)
+	var out []string
+	idle := 0
+	for _, en := range entries {
+		if en.IsDir() && strings.HasPrefix(en.Name(), "req-") && idle == 0 {
+			inside, _ := os.ReadDir(filepath.Join(scratch, en.Name()))
+			spill, _ := os.ReadDir(filepath.Join(scratch, en.Name(), "spill"))
+			if len(inside) == 1 && inside[0].Name() == "spill" && len(spill) == 0 {
+				idle++
+				continue
+			}
+		}
+		out = append(out, en.Name())
+	}
+	return out
 }

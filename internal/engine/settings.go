@@ -39,6 +39,10 @@ func (s Settings) statements(tempDir string) []string {
 		"SET temp_directory = " + quote(tempDir),
 		"SET autoinstall_known_extensions = false",
 		"SET autoload_known_extensions = false",
+		// The instance lives for one request, so DuckDB's cache of file
+		// data is never read again: filling it only copies every byte
+		// read (≈ 7% of access_summary's time over a company-month).
+		"SET enable_external_file_cache = false",
 	}
 	if s.TimeZone != "" {
 		out = append(out, "SET TimeZone = "+quote(s.TimeZone))

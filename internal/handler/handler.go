@@ -153,7 +153,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (resp Response) {
 			attrs = append(attrs, "report", req.Report, "company_id", req.CompanyID, "trigger", req.Trigger)
 		}
 		if res != nil {
-			attrs = append(attrs, "rows", res.RowCount, "files", res.Stats.Files, "bytes_read", res.Stats.BytesRead, "exported", res.Location != "")
+			attrs = append(attrs, "rows", res.RowCount, "files", res.Stats.Files, "bytes_read", res.Stats.BytesRead, "exported", res.Location != "", "instance_reused", res.Stats.InstanceReused)
 		}
 		log.Info("request done", attrs...)
 	}()
@@ -188,8 +188,12 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (resp Response) {
 	return jsonResponse(http.StatusOK, res)
 }
 
+// Close closes the DuckDB instance kept for the next request, and with it
+// its scratch folder. The handler still serves requests afterwards.
+func (h *Handler) Close() error { return h.engine.Shutdown() }
+
 // run chooses the files, opens the locked instance and produces the result.
-func (h *Handler) run(ctx context.Context, log *slog.Logger, id string, req *request.Request, rep *report.Report, params map[string]any) (*resultBody, error) {
+func (h *Handler) run(ctx context.Context, log *slog.Logger, id string, req *request.Request, rep *report.Report, params map[string]any) (_ *resultBody, err error) {
 	ctx, cancel := withQueryDeadline(ctx)
 	defer cancel()
 
@@ -199,7 +203,6 @@ func (h *Handler) run(ctx context.Context, log *slog.Logger, id string, req *req
 	if rep.NeedsData {
 		res.StartDate = req.StartDate.Format(report.DateLayout)
 		res.EndDate = req.EndDate.Format(report.DateLayout)
-		var err error
 		if sel, err = h.store.Select(ctx, req.CompanyID, req.StartDate, req.EndDate); err != nil {
 			return nil, err
 		}
@@ -217,11 +220,22 @@ func (h *Handler) run(ctx context.Context, log *slog.Logger, id string, req *req
 	}
 	log.Debug("files selected", "files", len(sel.Files), "bytes", sel.Bytes)
 
-	sess, err := h.engine.Open(ctx, engine.Job{ID: id, SQL: rep.SQL, Args: args, Files: sel.Paths(), DefineView: rep.NeedsData})
+	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: req.CompanyID, SQL: rep.SQL, Args: args, Files: sel.Paths(), DefineView: rep.NeedsData})
 	if err != nil {
 		return nil, err
 	}
-	defer sess.Close()
+	// Only an instance whose request succeeded serves the next request for
+	// the same files; after an error or a cancellation it is closed.
+	defer func() {
+		if err == nil {
+			if rerr := sess.Release(); rerr != nil {
+				log.Warn("instance not kept", "error", rerr.Error())
+			}
+		} else {
+			sess.Close()
+		}
+	}()
+	res.Stats.InstanceReused = sess.Reused
 
 	if req.Format == "json" {
 		fits, err := h.inline(ctx, sess, res)

@@ -373,7 +373,7 @@ func TestExportToLocalOutput(t *testing.T) {
 	if int64(len(records)-1) != b.RowCount || strings.Join(records[0], ",") != "path,hits,unique_visitors,bandwidth" {
 		t.Errorf("%d records for row_count %d; header %v", len(records), b.RowCount, records[0])
 	}
-	if left, _ := os.ReadDir(cfg.Scratch); len(left) != 0 {
+	if left := engine.Leftovers(cfg.Scratch); len(left) != 0 {
 		t.Errorf("scratch not cleaned: %v", left)
 	}
 }

@@ -23,5 +23,7 @@ func StartLambda() {
 		log.Error("start-up failed", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(h)
+	// SIGTERM comes before the sandbox is shut down (when an extension is
+	// registered): the kept instance's scratch folder goes with it.
+	lambda.StartWithOptions(h, lambda.WithEnableSIGTERM(func() { h.Close() }))
 }

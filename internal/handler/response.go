@@ -49,4 +49,7 @@ type stats struct {
 	BytesDownloaded *int64  `json:"bytes_downloaded,omitempty"`
 	ListRequests    *int    `json:"list_requests,omitempty"`
 	DurationMS      float64 `json:"duration_ms"`
+	// InstanceReused: the DuckDB instance served the previous request, which
+	// was for the same company and exactly the same files.
+	InstanceReused bool `json:"instance_reused"`
 }
