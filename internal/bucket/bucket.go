@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -132,6 +133,10 @@ func (c *Client) List(ctx context.Context, bucket, prefix, startAfter string, st
 // with one GET; larger ones in parallel ranged parts.
 const singleGetMax = 64 << 20
 
+// copyBuffers hold 1 MiB each: io.Copy's 32 KiB would cost a write system
+// call per 32 KiB of every staged object.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
 // Download writes the object, exactly the version with obj.ETag, to dst:
 // into a hidden file beside it, renamed into place when complete.
 func (c *Client) Download(ctx context.Context, obj Object, dst string) error {
@@ -152,7 +157,10 @@ func (c *Client) Download(ctx context.Context, obj Object, dst string) error {
 		}
 		var out *s3.GetObjectOutput
 		if out, err = c.s3.GetObject(ctx, in); err == nil {
-			_, err = io.Copy(f, out.Body)
+			buf := copyBuffers.Get().(*[]byte)
+			// Write-only wrapper: *os.File's ReadFrom would pick its own 32 KiB buffer.
+			_, err = io.CopyBuffer(struct{ io.Writer }{f}, out.Body, *buf)
+			copyBuffers.Put(buf)
 			out.Body.Close()
 		}
 	} else {
