@@ -169,24 +169,30 @@ func parquetExport(ctx context.Context, o Options, srv *s3test.Server, root stri
 	if err != nil {
 		return row, err
 	}
-	subject, err := repeat(o.Runs, func() error {
+	export := func() error {
 		r := h.Handle(ctx, []byte(`{"report": "rows", "format": "parquet"}`))
 		if r.StatusCode != 200 {
 			return fmt.Errorf("#7: %d %.300s", r.StatusCode, r.Body)
 		}
 		return nil
-	})
-	if err != nil {
-		return row, err
 	}
 	db, _ := sql.Open("duckdb", "")
 	defer db.Close()
 	n := 0
-	base, err := repeat(o.Runs, func() error {
+	copyLocal := func() error {
 		n++
 		_, err := db.ExecContext(ctx, "COPY ("+q+") TO '"+filepath.Join(o.Work, fmt.Sprintf("copy-%d.parquet", n))+"' (FORMAT parquet, COMPRESSION zstd)")
 		return err
-	})
+	}
+	// Both warm (the handler's instance and S3 connection, the baseline's
+	// connection), then in turns.
+	if err := export(); err != nil {
+		return row, err
+	}
+	if err := copyLocal(); err != nil {
+		return row, err
+	}
+	subject, base, err := alternate(o.Runs, export, copyLocal)
 	if err != nil {
 		return row, err
 	}
