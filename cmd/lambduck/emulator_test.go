@@ -475,36 +475,42 @@ func TestEmulatorS3WarmCache(t *testing.T) {
 		env[k] = v
 	}
 	e := startEmulator(t, env)
-	stats := func(r response) (downloaded, read int64) {
+	stats := func(r response) (downloaded, read int64, reused bool) {
 		var b struct {
 			Stats struct {
 				BytesDownloaded *int64 `json:"bytes_downloaded"`
 				BytesRead       int64  `json:"bytes_read"`
+				InstanceReused  bool   `json:"instance_reused"`
 			} `json:"stats"`
 		}
 		json.Unmarshal([]byte(r.Body), &b)
 		if b.Stats.BytesDownloaded == nil {
 			t.Fatalf("no bytes_downloaded: %s", r.Body)
 		}
-		return *b.Stats.BytesDownloaded, b.Stats.BytesRead
+		return *b.Stats.BytesDownloaded, b.Stats.BytesRead, b.Stats.InstanceReused
 	}
 	want := independentSummary(t, "1690", "2025-04-01", "2025-04-30")
 	first := e.post(t, seedEvent)
-	d1, read := stats(first)
+	d1, read, reused1 := stats(first)
 	second := e.invoke(t, seedEvent)
-	d2, _ := stats(second)
-	if first.StatusCode != 200 || asInts(first.body.Data[0]) != want || d1 != read || d1 == 0 {
-		t.Errorf("cold: %d downloaded of %d; %s", d1, read, first.Body)
+	d2, _, reused2 := stats(second)
+	if first.StatusCode != 200 || asInts(first.body.Data[0]) != want || d1 != read || d1 == 0 || reused1 {
+		t.Errorf("cold: %d downloaded of %d, instance reused %v; %s", d1, read, reused1, first.Body)
 	}
-	if d2 != 0 || asInts(second.body.Data[0]) != want {
-		t.Errorf("warm: %d bytes downloaded, want 0; %s", d2, second.Body)
+	// Warm: nothing downloaded, and the same files run in the same DuckDB instance.
+	if d2 != 0 || asInts(second.body.Data[0]) != want || !reused2 {
+		t.Errorf("warm: %d bytes downloaded (want 0), instance reused %v (want true); %s", d2, reused2, second.Body)
 	}
 	// Overwrite one day's object: that object, and only it, is fetched again.
 	replacement := filepath.Join(dataRoot, "company_id=1691", "date=2025-04-10", "gen-3.parquet")
 	c.Upload(context.Background(), "lake", "data/company_id=1690/date=2025-04-10/gen-3.parquet", replacement)
 	info, _ := os.Stat(replacement)
-	d3, _ := stats(e.post(t, seedEvent))
-	if d3 != info.Size() {
-		t.Errorf("after an overwrite: %d bytes downloaded, want %d", d3, info.Size())
+	third := e.post(t, seedEvent)
+	d3, _, reused3 := stats(third)
+	if d3 != info.Size() || reused3 {
+		t.Errorf("after an overwrite: %d bytes downloaded (want %d), instance reused %v (want false)", d3, info.Size(), reused3)
+	}
+	if asInts(third.body.Data[0]) == want {
+		t.Errorf("after an overwrite: the same numbers as before: %v", third.body.Data[0])
 	}
 }
