@@ -23,12 +23,12 @@ func newBench() *cobra.Command {
 		Short: "Measure lambduck against baselines run in the same process (prints a table, writes JSON)",
 		Long: `Builds its own data with gen, starts its own S3 server (versitygw, from
 LAMBDUCK_VERSITYGW or .tools/bin/versitygw, which make test installs), runs each
-comparison --runs times and prints median, min and max with the ratio to a
-baseline measured in the same run:
+comparison --runs times (after a warm-up; subject and baseline in turns) and
+prints median, min and max with the ratio to a baseline measured in the same run:
 
   1. warm access_summary over one company-month through the full handler,
      against the same SQL run directly by duckdb-go;
-  2. cold S3 staging against a plain parallel GET of the same objects;
+  2. cold S3 staging against a plain parallel GET of the same objects into memory;
   3. warm access_summary from S3 against #1;
   4. raw Combined log → access_summary numbers, ingest included, against goaccess;
   5. cold start under aws-lambda-rie (Init, and start to the first answer);
