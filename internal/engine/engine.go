@@ -114,7 +114,6 @@ var safeID = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 type Session struct {
 	engine *Engine
 	in     *instance
-	conn   *sql.Conn
 	job    Job
 	Reused bool // the instance served an earlier request for the same files
 }
@@ -148,7 +147,7 @@ func (e *Engine) Open(ctx context.Context, job Job) (*Session, error) {
 	e.mu.Unlock()
 	if idle != nil {
 		if k != "" && idle.key == k {
-			return &Session{engine: e, in: idle, conn: idle.conn, job: job, Reused: true}, nil
+			return &Session{engine: e, in: idle, job: job, Reused: true}, nil
 		}
 		// Closed before the next instance grows: one instance's memory at a time.
 		idle.close()
@@ -158,7 +157,7 @@ func (e *Engine) Open(ctx context.Context, job Job) (*Session, error) {
 		return nil, err
 	}
 	in.key = k
-	return &Session{engine: e, in: in, conn: in.conn, job: job}, nil
+	return &Session{engine: e, in: in, job: job}, nil
 }
 
 func (e *Engine) open(ctx context.Context, job Job) (_ *instance, err error) {
@@ -223,7 +222,7 @@ func (s *Session) Dir() string { return s.in.dir }
 // Query runs the job's statement and returns its rows, converted for JSON as
 // they are read.
 func (s *Session) Query(ctx context.Context) (*Rows, error) {
-	rows, err := s.conn.QueryContext(ctx, s.job.SQL, namedArgs(s.job.Args)...)
+	rows, err := s.in.conn.QueryContext(ctx, s.job.SQL, namedArgs(s.job.Args)...)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +247,7 @@ func (s *Session) Query(ctx context.Context) (*Rows, error) {
 // Columns returns the statement's column names without reading data
 // (DuckDB plans a LIMIT 0 as an empty result).
 func (s *Session) Columns(ctx context.Context) ([]string, error) {
-	rows, err := s.conn.QueryContext(ctx, "SELECT * FROM ("+s.statement()+"\n) LIMIT 0", namedArgs(s.job.Args)...)
+	rows, err := s.in.conn.QueryContext(ctx, "SELECT * FROM ("+s.statement()+"\n) LIMIT 0", namedArgs(s.job.Args)...)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +278,7 @@ func (s *Session) Export(ctx context.Context, format string) (path string, rows 
 	}
 	path = filepath.Join(s.in.dir, "result."+format)
 	q := "COPY (" + s.statement() + "\n) TO " + quote(path) + " (" + opts + ")"
-	res, err := s.conn.ExecContext(ctx, q, namedArgs(s.job.Args)...)
+	res, err := s.in.conn.ExecContext(ctx, q, namedArgs(s.job.Args)...)
 	if err != nil {
 		return "", 0, err
 	}

@@ -23,7 +23,7 @@ func StartLambda() {
 		log.Error("start-up failed", "error", err.Error())
 		os.Exit(1)
 	}
-	// SIGTERM comes before the sandbox is shut down (when an extension is
-	// registered): the kept instance's scratch folder goes with it.
-	lambda.StartWithOptions(h, lambda.WithEnableSIGTERM(func() { h.Close() }))
+	// The instance kept for the next request lives as long as the sandbox;
+	// its scratch folder holds only an empty spill folder between requests.
+	lambda.Start(h)
 }
