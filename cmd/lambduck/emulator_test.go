@@ -8,20 +8,15 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +28,7 @@ import (
 
 	"lambduck/internal/engine"
 	"lambduck/internal/gen"
+	"lambduck/internal/rie"
 	"lambduck/internal/s3test"
 )
 
@@ -110,37 +106,8 @@ func date(s string) time.Time {
 
 // emulator is one aws-lambda-rie process running the binary.
 type emulator struct {
-	url     string
+	*rie.Emulator
 	scratch string
-	cmd     *exec.Cmd
-	out     *syncBuffer
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // startEmulator runs the binary under the emulator the way Lambda would:
@@ -160,51 +127,30 @@ func startEmulator(t *testing.T, env map[string]string) *emulator {
 		t.Fatal(err)
 	}
 	os.Chmod(scratch, 0o777)
-	e := &emulator{scratch: scratch, out: &syncBuffer{}}
-	port, apiPort := freePort(t), freePort(t)
-	e.url = fmt.Sprintf("http://127.0.0.1:%d", port)
-	e.cmd = exec.Command(rieBin,
-		"--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port),
-		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort),
-		bootstrap)
-	e.cmd.Dir = readOnly
-	e.cmd.Env = []string{
-		"PATH=/usr/bin:/bin",
+	o := rie.Options{Emulator: rieBin, Bootstrap: bootstrap, Dir: readOnly, Env: []string{
 		"LAMBDUCK_DATA=" + dataRoot,
 		"LAMBDUCK_SCRATCH=" + scratch,
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=30",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024",
 		"AWS_REGION=us-east-1",
-	}
+	}}
 	for k, v := range env {
-		e.cmd.Env = append(e.cmd.Env, k+"="+v)
+		o.Env = append(o.Env, k+"="+v)
 	}
 	if os.Geteuid() == 0 {
-		e.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		o.As = &syscall.Credential{Uid: 65534, Gid: 65534}
 	}
-	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
-	if err := e.cmd.Start(); err != nil {
+	em, err := rie.Start(o)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		e.cmd.Process.Kill()
-		e.cmd.Wait()
+		em.Stop()
 		if t.Failed() {
-			t.Logf("emulator output:\n%s", e.out.String())
+			t.Logf("emulator output:\n%s", em.Output())
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the emulator did not listen: %s", e.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return e
+	return &emulator{Emulator: em, scratch: scratch}
 }
 
 // waitForLines waits until the emulator has passed on n lines holding
@@ -212,7 +158,7 @@ func startEmulator(t *testing.T, env map[string]string) *emulator {
 // lines can arrive just after the last response.
 func (e *emulator) waitForLines(t *testing.T, substr string, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); strings.Count(e.out.String(), substr) < n; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(e.Output(), substr) < n; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			return // the caller's own check reports what is missing
 		}
@@ -251,14 +197,9 @@ func decode(t *testing.T, raw []byte) response {
 // post invokes the function as the seed's README does: curl -XPOST …/invocations -d @event.json.
 func (e *emulator) post(t *testing.T, event string) response {
 	t.Helper()
-	resp, err := http.Post(e.url+"/2015-03-31/functions/function/invocations", "application/json", strings.NewReader(event))
+	raw, err := e.Invoke(event)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("emulator answered HTTP %d: %s", resp.StatusCode, raw)
 	}
 	return decode(t, raw)
 }
@@ -269,7 +210,7 @@ func (e *emulator) post(t *testing.T, event string) response {
 func (e *emulator) sdkClient() *lambda.Client {
 	return lambda.New(lambda.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(e.url),
+		BaseEndpoint: aws.String(e.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 	})
 }
@@ -354,7 +295,7 @@ func TestEmulatorSeedEvent(t *testing.T) {
 			}
 		})
 	}
-	if !regexp.MustCompile(`Init Duration: [0-9.]+ ms`).MatchString(e.out.String()) {
+	if !regexp.MustCompile(`Init Duration: [0-9.]+ ms`).MatchString(e.Output()) {
 		t.Errorf("no Init Duration reported by the emulator")
 	}
 	// Lambda-safety: the function ran without HOME in a folder it cannot
@@ -433,7 +374,7 @@ func TestEmulatorIsolationAndDeadline(t *testing.T) {
 	}
 	// Every log line the function wrote is JSON and carries the request id.
 	e.waitForLines(t, `"msg":"request done"`, 3)
-	sc := bufio.NewScanner(strings.NewReader(e.out.String()))
+	sc := bufio.NewScanner(strings.NewReader(e.Output()))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	n := 0
 	for sc.Scan() {

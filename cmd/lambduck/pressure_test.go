@@ -58,7 +58,7 @@ func TestEmulatorMemoryAndSpillPressure(t *testing.T) {
 	if r.StatusCode != 500 {
 		t.Errorf("spill budget of 1 MB: %d %.300s", r.StatusCode, r.Body)
 	}
-	if !strings.Contains(tight.out.String(), "max_temp_directory_size") {
+	if !strings.Contains(tight.Output(), "max_temp_directory_size") {
 		t.Errorf("the log does not say the spill budget was exceeded")
 	}
 	if left, _ := os.ReadDir(tight.scratch); len(left) != 0 {

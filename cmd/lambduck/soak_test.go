@@ -6,23 +6,21 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
 	"lambduck/internal/engine"
+	"lambduck/internal/rie"
 )
 
 // processOf finds the function process the emulator started.
 func processOf(t *testing.T, e *emulator) int {
 	t.Helper()
-	out, _ := exec.Command("pgrep", "-P", strconv.Itoa(e.cmd.Process.Pid)).Output()
-	pid, err := strconv.Atoi(strings.TrimSpace(strings.Split(string(out), "\n")[0]))
-	if err != nil {
-		t.Fatalf("no function process under the emulator: %q", out)
+	pid := e.FunctionPID()
+	if pid == 0 {
+		t.Fatal("no function process under the emulator")
 	}
 	return pid
 }
@@ -30,15 +28,11 @@ func processOf(t *testing.T, e *emulator) int {
 // procKB reads one kB figure (VmRSS, VmHWM) of a process's status.
 func procKB(t *testing.T, pid int, field string) int {
 	t.Helper()
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, field+":") {
-			n, _ := strconv.Atoi(strings.Fields(l)[1])
-			return n
-		}
+	n := rie.ProcKB(pid, field)
+	if n == 0 {
+		t.Fatalf("no %s for process %d", field, pid)
 	}
-	t.Fatalf("no %s for process %d", field, pid)
-	return 0
+	return n
 }
 
 func openFDs(pid int) int {
@@ -116,7 +110,7 @@ func TestEmulatorSoak(t *testing.T) {
 	}
 	e.waitForLines(t, `"msg":"request done"`, 2000)
 	done := 0
-	sc := bufio.NewScanner(strings.NewReader(e.out.String()))
+	sc := bufio.NewScanner(strings.NewReader(e.Output()))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()

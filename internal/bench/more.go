@@ -18,6 +18,7 @@ import (
 	"lambduck/internal/gen"
 	"lambduck/internal/handler"
 	"lambduck/internal/ingest"
+	"lambduck/internal/rie"
 	"lambduck/internal/s3test"
 )
 
@@ -106,10 +107,10 @@ func coldStart(o Options, x Extra, root string) (Row, error) {
 		if err != nil {
 			return row, err
 		}
-		_, err = e.invoke(`{"report": "hello"}`)
+		_, err = invoke(e, `{"report": "hello"}`)
 		firsts = append(firsts, time.Since(t0))
-		inits = append(inits, time.Duration(e.initMS()*float64(time.Millisecond)))
-		e.stop()
+		inits = append(inits, time.Duration(e.InitMS()*float64(time.Millisecond)))
+		e.Stop()
 		if err != nil {
 			return row, err
 		}
@@ -140,11 +141,11 @@ func memoryBound(ctx context.Context, o Options, x Extra, eng *engine.Engine, lo
 	if err != nil {
 		return row, err
 	}
-	defer e.stop()
+	defer e.Stop()
 	t0 := time.Now()
-	_, err = e.invoke(event)
+	_, err = invoke(e, event)
 	took := time.Since(t0)
-	peak := procKB(e.functionPID(), "VmHWM")
+	peak := rie.ProcKB(e.FunctionPID(), "VmHWM")
 	row.Subject = Stat{ms(took), ms(took), ms(took)}
 	ratio := float64(decoded) / float64(limitMB<<20)
 	row.Met = err == nil && peak <= 512*1024 && ratio >= 4
@@ -209,7 +210,7 @@ func warmInvocations(o Options, x Extra, root string) (Row, error) {
 	if err != nil {
 		return row, err
 	}
-	defer e.stop()
+	defer e.Stop()
 	// RSS "after the first 100" and "after 1,000" are medians of samples
 	// taken every 10 requests over requests 100–200 and 900–1,000: one
 	// sample can land while the spare instance is being made.
@@ -217,15 +218,15 @@ func warmInvocations(o Options, x Extra, root string) (Row, error) {
 	var early, late []int
 	for i := range 1000 {
 		t0 := time.Now()
-		if _, err := e.invoke(`{"company_id": "1690", "start_date": "2025-04-07", "end_date": "2025-04-07", "report": "status_codes"}`); err != nil {
+		if _, err := invoke(e, `{"company_id": "1690", "start_date": "2025-04-07", "end_date": "2025-04-07", "report": "status_codes"}`); err != nil {
 			return row, err
 		}
 		lat = append(lat, time.Since(t0))
 		switch {
 		case i >= 99 && i < 200 && i%10 == 9:
-			early = append(early, procKB(e.functionPID(), "VmRSS"))
+			early = append(early, rie.ProcKB(e.FunctionPID(), "VmRSS"))
 		case i >= 899 && i%10 == 9:
-			late = append(late, procKB(e.functionPID(), "VmRSS"))
+			late = append(late, rie.ProcKB(e.FunctionPID(), "VmRSS"))
 		}
 	}
 	sort.Ints(early)
