@@ -141,11 +141,7 @@ func key(job Job) string {
 // defined and the configuration locked.
 func (e *Engine) Open(ctx context.Context, job Job) (*Session, error) {
 	k := key(job)
-	e.mu.Lock()
-	idle := e.idle
-	e.idle = nil
-	e.mu.Unlock()
-	if idle != nil {
+	if idle := e.takeIdle(); idle != nil {
 		if k != "" && idle.key == k {
 			return &Session{engine: e, in: idle, job: job, Reused: true}, nil
 		}
@@ -215,9 +211,6 @@ func (e *Engine) open(ctx context.Context, job Job) (_ *instance, err error) {
 	}
 	return in, nil
 }
-
-// Dir is the instance's scratch folder: the one place exports may be written.
-func (s *Session) Dir() string { return s.in.dir }
 
 // Query runs the job's statement and returns its rows, converted for JSON as
 // they are read.
@@ -328,13 +321,18 @@ func (s *Session) Release() error {
 	return nil
 }
 
-// Shutdown closes the idle instance, if any.
-func (e *Engine) Shutdown() error {
+// takeIdle removes the kept instance from the engine and returns it (or nil).
+func (e *Engine) takeIdle() *instance {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	idle := e.idle
 	e.idle = nil
-	e.mu.Unlock()
-	if idle != nil {
+	return idle
+}
+
+// Shutdown closes the kept instance, if any.
+func (e *Engine) Shutdown() error {
+	if idle := e.takeIdle(); idle != nil {
 		return idle.close()
 	}
 	return nil
