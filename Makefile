@@ -1,6 +1,6 @@
 # lambduck — the README's two commands are `go run ./cmd/lambduck demo` and `make test`.
 
-.PHONY: test demo build bootstrap bootstrap-arm64 image push deploy
+.PHONY: test demo build bench bootstrap bootstrap-arm64 image push deploy
 test: ## the whole test suite; installs its own tools into .tools/bin
 	scripts/test.sh
 
@@ -9,6 +9,9 @@ demo: ## the demo, from a fresh clone
 
 build: ## the CLI for this machine, in dist/lambduck
 	go build -o dist/lambduck ./cmd/lambduck
+
+bench: build ## the benchmark (cmd/lambduck-bench) against dist/lambduck; run make test once first (it installs versitygw and aws-lambda-rie)
+	go run ./cmd/lambduck-bench --bootstrap dist/lambduck $(BENCH_FLAGS)
 
 bootstrap: ## the Lambda binary for provided:al2023 (glibc 2.34), in dist/bootstrap — same flags as the Dockerfile
 	scripts/build-bootstrap.sh dist/bootstrap

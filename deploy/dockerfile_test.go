@@ -60,7 +60,7 @@ func TestDockerfileCheckerCatches(t *testing.T) {
 
 var secretName = regexp.MustCompile(`(?i)(secret|password|passwd|token|access_key|api_key|private_key|credential)`)
 
-// checkDockerfile returns what is wrong with dt, per DESIGN §6 and BuildKit's lint rules.
+// checkDockerfile returns what is wrong with dt, per docs/operations.md (provided:al2023, the binary as bootstrap) and BuildKit's lint rules.
 func checkDockerfile(t *testing.T, dt []byte) []string {
 	t.Helper()
 	var problems []string

@@ -43,7 +43,10 @@ func TestDeployScriptsUseTheDigest(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", step, err, out)
 		}
 	}
-	raw, _ := os.ReadFile(calls)
+	raw, err := os.ReadFile(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := string(raw)
 	registry := "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"
 	for _, want := range []string{

@@ -47,7 +47,10 @@ func TestTerraformPolicies(t *testing.T) {
 		if !strings.HasSuffix(f, ".tf") {
 			continue
 		}
-		src, _ := os.ReadFile(f)
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
 		sources[f] = src
 		file, diags := hclsyntax.ParseConfig(src, f, hcl.InitialPos)
 		if diags.HasErrors() {
@@ -122,7 +125,7 @@ func TestTerraformCheckerCatches(t *testing.T) {
 	}
 }
 
-// checkTerraform returns the policy problems in blocks (DESIGN §6, issue 5).
+// checkTerraform returns the policy problems in blocks (docs/security.md: least privilege).
 func checkTerraform(blocks []*hclsyntax.Block, sources map[string][]byte) []string {
 	var problems []string
 	text := func(e hclsyntax.Expression) string {

@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d # DESIGN.md §7
-VERSITYGW_VERSION=v1.8.0                        # DESIGN.md §7: the real S3 server
+RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d # the Lambda emulator the tests run the binary under
+VERSITYGW_VERSION=v1.8.0                        # the real S3 server the tests use
 
 # Debian packages the tests use: goaccess (the reference for access-log
 # numbers) and the arm64 cross compiler (the Graviton bootstrap's ELF check).

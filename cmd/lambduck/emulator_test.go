@@ -9,7 +9,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -30,6 +29,8 @@ import (
 	"lambduck/internal/gen"
 	"lambduck/internal/rie"
 	"lambduck/internal/s3test"
+	"lambduck/internal/storage"
+	"lambduck/internal/testkit"
 )
 
 var (
@@ -41,6 +42,13 @@ var (
 
 func TestMain(m *testing.M) {
 	rieBin = os.Getenv("LAMBDUCK_RIE")
+	// Every test writes under work, made even when the emulator tests
+	// skip, so that no test ever writes into the source tree.
+	var err error
+	if work, err = os.MkdirTemp("", "lambduck-rie-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	switch {
 	case rieBin != "":
 		if err := setup(); err != nil {
@@ -52,18 +60,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	if work != "" {
-		os.RemoveAll(work)
-	}
+	os.RemoveAll(work)
 	os.Exit(code)
 }
 
 func setup() error {
-	var err error
-	if work, err = os.MkdirTemp("", "lambduck-rie-"); err != nil {
+	if err := os.Chmod(work, 0o755); err != nil {
 		return err
 	}
-	os.Chmod(work, 0o755)
 	// The binary under test is the one that ships (make bootstrap), copied
 	// where the unprivileged user can run it; without it, a plain build.
 	bootstrap = filepath.Join(work, "bootstrap")
@@ -75,14 +79,17 @@ func setup() error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("building the binary: %w", err)
 	}
-	os.Chmod(bootstrap, 0o755)
+	if err := os.Chmod(bootstrap, 0o755); err != nil {
+		return err
+	}
 	dataRoot = filepath.Join(work, "data")
 	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(work, "gen-scratch")})
 	if err != nil {
 		return err
 	}
+	defer eng.Close()
 	_, err = gen.Parquet(context.Background(), eng, gen.Options{
-		Root: dataRoot, Companies: []string{"1690", "1691"},
+		Root: storage.Folder(dataRoot), Companies: []string{"1690", "1691"},
 		Start: date("2025-03-30"), End: date("2025-05-01"), RowsPerDay: 1000, Seed: 3, TimeZone: time.UTC,
 	}, nil)
 	if err != nil {
@@ -121,12 +128,16 @@ func startEmulator(t *testing.T, env map[string]string) *emulator {
 	}
 	readOnly := filepath.Join(work, fmt.Sprintf("task-%d", time.Now().UnixNano()))
 	os.Mkdir(readOnly, 0o555)
-	os.Chmod(readOnly, 0o555)
+	if err := os.Chmod(readOnly, 0o555); err != nil {
+		t.Fatal(err)
+	}
 	scratch, err := os.MkdirTemp(work, "scratch-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(scratch, 0o777)
+	if err := os.Chmod(scratch, 0o777); err != nil {
+		t.Fatal(err)
+	}
 	o := rie.Options{Emulator: rieBin, Bootstrap: bootstrap, Dir: readOnly, Env: []string{
 		"LAMBDUCK_DATA=" + dataRoot,
 		"LAMBDUCK_SCRATCH=" + scratch,
@@ -234,20 +245,7 @@ func (e *emulator) invoke(t *testing.T, event string) response {
 // plain DuckDB in the test process.
 func independentSummary(t *testing.T, company, from, to string) string {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var v [6]int64
-	err = db.QueryRow(fmt.Sprintf(`
-		SELECT count(*),
-		       count(DISTINCT (client_ip, date, user_agent)) FILTER (WHERE status < 400 OR status >= 500),
-		       sum(bytes), count(DISTINCT path),
-		       count(*) FILTER (WHERE status = 404), count(*) FILTER (WHERE status >= 500)
-		FROM read_parquet('%s/company_id=%s/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE})
-		WHERE date BETWEEN DATE '%s' AND DATE '%s'`, dataRoot, company, from, to)).
-		Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5])
+	v, err := testkit.AccessSummary(dataRoot, company, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +275,10 @@ func TestEmulatorSeedEvent(t *testing.T) {
 			if len(r.body.Data) != 1 || asInts(r.body.Data[0]) != want {
 				t.Errorf("data %v, independent query %s", r.body.Data, want)
 			}
-			matches, _ := filepath.Glob(filepath.Join(dataRoot, "company_id=1690", "date=2025-04-*", "*.parquet"))
+			matches, err := filepath.Glob(filepath.Join(dataRoot, "company_id=1690", "date=2025-04-*", "*.parquet"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if r.body.Stats.Files != len(matches) || len(matches) != 30 {
 				t.Errorf("stats.files %d, want the %d files of April", r.body.Stats.Files, len(matches))
 			}
@@ -300,7 +301,7 @@ func TestEmulatorSeedEvent(t *testing.T) {
 	}
 	// Lambda-safety: the function ran without HOME in a folder it cannot
 	// write, and left nothing in its scratch folder.
-	if left := engine.Leftovers(e.scratch); len(left) != 0 {
+	if left := testkit.Leftovers(e.scratch); len(left) != 0 {
 		t.Errorf("scratch not empty after the requests: %v", left)
 	}
 }
@@ -348,12 +349,18 @@ func TestEmulatorBadInputThenValid(t *testing.T) {
 
 func TestEmulatorIsolationAndDeadline(t *testing.T) {
 	reports := filepath.Join(work, "reports")
-	os.MkdirAll(reports, 0o755)
+	if err := os.MkdirAll(reports, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	other := filepath.Join(dataRoot, "company_id=1691", "date=2025-04-01", "gen-3.parquet")
-	os.WriteFile(filepath.Join(reports, "steal.sql"), []byte(
-		"-- description: reads another tenant's file directly\nSELECT client_ip, path FROM read_parquet('"+other+"')"), 0o644)
-	os.WriteFile(filepath.Join(reports, "forever.sql"), []byte(
-		"SELECT count(*) AS n FROM range(1000000000000) a, access_logs"), 0o644)
+	if err := os.WriteFile(filepath.Join(reports, "steal.sql"), []byte(
+		"-- description: reads another tenant's file directly\nSELECT client_ip, path FROM read_parquet('"+other+"')"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(reports, "forever.sql"), []byte(
+		"SELECT count(*) AS n FROM range(1000000000000) a, access_logs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e := startEmulator(t, map[string]string{"LAMBDUCK_REPORTS": reports, "AWS_LAMBDA_FUNCTION_TIMEOUT": "4"})
 
 	r := e.post(t, `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-01", "report": "steal"}`)
@@ -369,7 +376,7 @@ func TestEmulatorIsolationAndDeadline(t *testing.T) {
 	if r := e.post(t, seedEvent); r.StatusCode != 200 {
 		t.Errorf("after the 504: %d %s", r.StatusCode, r.Body)
 	}
-	if left := engine.Leftovers(e.scratch); len(left) != 0 {
+	if left := testkit.Leftovers(e.scratch); len(left) != 0 {
 		t.Errorf("scratch not empty: %v", left)
 	}
 	// Every log line the function wrote is JSON and carries the request id.
@@ -424,7 +431,9 @@ func TestEmulatorS3WarmCache(t *testing.T) {
 				InstanceReused  bool   `json:"instance_reused"`
 			} `json:"stats"`
 		}
-		json.Unmarshal([]byte(r.Body), &b)
+		if err := json.Unmarshal([]byte(r.Body), &b); err != nil {
+			t.Fatal(err)
+		}
 		if b.Stats.BytesDownloaded == nil {
 			t.Fatalf("no bytes_downloaded: %s", r.Body)
 		}
@@ -444,8 +453,13 @@ func TestEmulatorS3WarmCache(t *testing.T) {
 	}
 	// Overwrite one day's object: that object, and only it, is fetched again.
 	replacement := filepath.Join(dataRoot, "company_id=1691", "date=2025-04-10", "gen-3.parquet")
-	c.Upload(context.Background(), "lake", "data/company_id=1690/date=2025-04-10/gen-3.parquet", replacement)
-	info, _ := os.Stat(replacement)
+	if err := c.Upload(context.Background(), "lake", "data/company_id=1690/date=2025-04-10/gen-3.parquet", replacement); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(replacement)
+	if err != nil {
+		t.Fatal(err)
+	}
 	third := e.post(t, seedEvent)
 	d3, _, reused3 := stats(third)
 	if d3 != info.Size() || reused3 {

@@ -15,6 +15,7 @@ import (
 
 	"lambduck/internal/engine"
 	"lambduck/internal/gen"
+	"lambduck/internal/storage"
 )
 
 var (
@@ -53,11 +54,15 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	}
 	bin := cliBinary(t)
 	dir := t.TempDir()
-	eng, _ := engine.New(engine.Settings{Scratch: filepath.Join(dir, "gen-scratch")})
+	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "gen-scratch")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
 	log := filepath.Join(dir, "company_id=1690", "access.log")
-	_, err := gen.Raw(context.Background(), eng, gen.RawOptions{
-		Options: gen.Options{Companies: []string{"1690"}, Start: date("2025-04-01"), End: date("2025-04-10"),
-			RowsPerDay: 30000, Seed: 5, TimeZone: time.UTC}, Format: "combined", Out: log}, nil)
+	_, err = gen.Raw(context.Background(), eng, gen.RawOptions{
+		Options: gen.Options{Root: storage.Folder(filepath.Dir(log)), Companies: []string{"1690"}, Start: date("2025-04-01"), End: date("2025-04-10"),
+			RowsPerDay: 30000, Seed: 5, TimeZone: time.UTC}, Format: "combined", Key: filepath.Base(log)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +107,10 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		t.Errorf("only %d runs were killed midway: the test did not test", killedMidway)
 	}
 
-	db, _ := sql.Open("duckdb", "")
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer db.Close()
 	rel := func(r string) string {
 		return "(SELECT * FROM read_parquet('" + r + "/*/*/*.parquet', hive_partitioning = true))"

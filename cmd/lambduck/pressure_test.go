@@ -10,6 +10,7 @@ import (
 
 	"lambduck/internal/engine"
 	"lambduck/internal/gen"
+	"lambduck/internal/storage"
 )
 
 // A 512 MB function answers access_summary over ten million rows — far
@@ -24,15 +25,21 @@ func TestEmulatorMemoryAndSpillPressure(t *testing.T) {
 		t.Skip("LAMBDUCK_RIE is not set")
 	}
 	big := filepath.Join(work, "big")
-	eng, _ := engine.New(engine.Settings{Scratch: filepath.Join(work, "gen-scratch")})
-	sum, err := gen.Parquet(context.Background(), eng, gen.Options{Root: big, Companies: []string{"1690"},
+	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(work, "gen-scratch")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	sum, err := gen.Parquet(context.Background(), eng, gen.Options{Root: storage.Folder(big), Companies: []string{"1690"},
 		Start: date("2025-04-01"), End: date("2025-04-30"), RowsPerDay: 350000, Seed: 8, TimeZone: time.UTC}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	filepath.WalkDir(big, func(p string, d os.DirEntry, err error) error {
 		if err == nil && d.IsDir() {
-			os.Chmod(p, 0o755)
+			if err := os.Chmod(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
 		}
 		return nil
 	})

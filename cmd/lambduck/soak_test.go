@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"lambduck/internal/engine"
 	"lambduck/internal/rie"
+	"lambduck/internal/testkit"
 )
 
 // processOf finds the function process the emulator started.
@@ -49,10 +49,16 @@ func TestEmulatorSoak(t *testing.T) {
 		t.Skip("short")
 	}
 	reports := filepath.Join(work, "soak-reports")
-	os.MkdirAll(reports, 0o755)
-	os.WriteFile(filepath.Join(reports, "boom.sql"), []byte("SELECT error('boom') AS x"), 0o644)
-	os.WriteFile(filepath.Join(reports, "steal.sql"), []byte("SELECT * FROM read_parquet('"+
-		filepath.Join(dataRoot, "company_id=1691", "date=2025-04-01", "gen-3.parquet")+"')"), 0o644)
+	if err := os.MkdirAll(reports, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(reports, "boom.sql"), []byte("SELECT error('boom') AS x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(reports, "steal.sql"), []byte("SELECT * FROM read_parquet('"+
+		filepath.Join(dataRoot, "company_id=1691", "date=2025-04-01", "gen-3.parquet")+"')"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e := startEmulator(t, map[string]string{"LAMBDUCK_REPORTS": reports, "AWS_SECRET_ACCESS_KEY": "soak-secret-value", "AWS_ACCESS_KEY_ID": "AKIASOAK"})
 
 	type expect struct {
@@ -105,7 +111,7 @@ func TestEmulatorSoak(t *testing.T) {
 	if rssEnd > rssWarm*11/10 || fdEnd > fdWarm+2 {
 		t.Errorf("not flat: RSS %d → %d kB, fds %d → %d", rssWarm, rssEnd, fdWarm, fdEnd)
 	}
-	if left := engine.Leftovers(e.scratch); len(left) != 0 {
+	if left := testkit.Leftovers(e.scratch); len(left) != 0 {
 		t.Errorf("scratch holds %d entries after the soak", len(left))
 	}
 	e.waitForLines(t, `"msg":"request done"`, 2000)
@@ -121,6 +127,9 @@ func TestEmulatorSoak(t *testing.T) {
 		if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == "request done" {
 			if id, _ := entry["request_id"].(string); id == "" {
 				t.Errorf("no request id: %s", line)
+			}
+			if n, _ := entry["duckdb_instances"].(float64); n > 2 {
+				t.Errorf("%v DuckDB instances open (the kept one and the spare at most): %s", n, line)
 			}
 			done++
 		}

@@ -26,8 +26,11 @@ import (
 	"lambduck/internal/engine"
 	"lambduck/internal/gen"
 	"lambduck/internal/handler"
+	"lambduck/internal/layout"
 	"lambduck/internal/report"
-	"lambduck/internal/s3test"
+	"lambduck/internal/request"
+	"lambduck/internal/s3server"
+	"lambduck/internal/storage"
 	"lambduck/internal/store"
 )
 
@@ -106,17 +109,36 @@ func repeat(n int, f func() error) ([]time.Duration, error) {
 
 const event = `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-30"}`
 
-// Run performs comparisons 1–3 of issue 6.
+// answer is one request through the handler's typed core and the encoding
+// every face does: what a caller waits for.
+func answer(ctx context.Context, h *handler.Handler, event string) (*handler.Result, error) {
+	req, err := request.Decode([]byte(event), 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.Answer(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("handler: %d %w", handler.Status(err), err)
+	}
+	if _, err := json.Marshal(res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Run performs every comparison (the command's --help lists them).
 func Run(ctx context.Context, o Options) (Result, error) {
 	logf := func(f string, a ...any) { fmt.Fprintf(o.Log, f+"\n", a...) }
 	res := Result{Machine: machine()}
 	root := filepath.Join(o.Work, "data")
+	dataRoot := storage.Folder(root)
 	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(o.Work, "scratch")})
 	if err != nil {
 		return res, err
 	}
+	defer eng.Close()
 	logf("generating one company-month at %d rows a day…", o.RowsPerDay)
-	sum, err := gen.Parquet(ctx, eng, gen.Options{Root: root, Companies: []string{"1690"},
+	sum, err := gen.Parquet(ctx, eng, gen.Options{Root: dataRoot, Companies: []string{"1690"},
 		Start: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC),
 		RowsPerDay: o.RowsPerDay, Seed: 1, TimeZone: time.UTC}, nil)
 	if err != nil {
@@ -132,15 +154,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	call := func(h *handler.Handler) (map[string]any, error) {
-		r := h.Handle(ctx, []byte(event))
-		var b map[string]any
-		json.Unmarshal([]byte(r.Body), &b)
-		if r.StatusCode != 200 {
-			return nil, fmt.Errorf("handler: %d %s", r.StatusCode, r.Body)
-		}
-		return b, nil
-	}
+	defer h.Close()
+	call := func(h *handler.Handler) (*handler.Result, error) { return answer(ctx, h, event) }
 
 	// 1. warm handler vs the same SQL straight through duckdb-go.
 	logf("1. access_summary through the handler vs DuckDB directly…")
@@ -170,7 +185,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.VersityGW == "" {
 		return res, fmt.Errorf("no versitygw: set LAMBDUCK_VERSITYGW or run make test once (it installs .tools/bin/versitygw)")
 	}
-	srv, err := s3test.Launch(o.VersityGW, filepath.Join(o.Work, "s3"), "lake")
+	srv, err := s3server.Launch(o.VersityGW, filepath.Join(o.Work, "s3"), "lake")
 	if err != nil {
 		return res, err
 	}
@@ -188,9 +203,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	for _, ob := range objs {
 		total += ob.Size
 	}
-	uri, _ := bucket.ParseURI("s3://lake/data/")
 	const concurrency = 8
-	raw := s3.NewFromConfig(srv.Config(s3test.AccessKey, s3test.SecretKey), func(o *s3.Options) { o.UsePathStyle = true })
+	raw := s3.NewFromConfig(srv.Config(s3server.AccessKey, s3server.SecretKey), func(o *s3.Options) { o.UsePathStyle = true })
 	logf("2. cold staging of %d objects (%.1f MB) vs a plain parallel GET to memory…", len(objs), float64(total)/1e6)
 	// The baseline keeps every object's bytes in memory (a new buffer of the
 	// object's size, as a program that works on them in memory would); the
@@ -263,17 +277,22 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	from, to := time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC)
 	// Each run stages into its own empty cache, made before the clock starts
 	// (a process makes its cache once, at start-up).
-	caches := make([]*store.Cache, o.Runs)
-	for i := range caches {
-		if caches[i], err = store.NewCache(filepath.Join(o.Work, fmt.Sprintf("cache-%d", i)), 1<<40); err != nil {
+	lake, err := storage.Parse("s3://lake/data/", bucket.Ready(client))
+	if err != nil {
+		return res, err
+	}
+	stores := make([]*store.Store, o.Runs)
+	for i := range stores {
+		if stores[i], err = store.New(lake, store.Options{CacheDir: filepath.Join(o.Work, fmt.Sprintf("cache-%d", i)),
+			CacheBytes: 1 << 40, Concurrency: concurrency}); err != nil {
 			return res, err
 		}
+		defer stores[i].Close()
 	}
 	run := 0
 	stageTimes, err := repeat(o.Runs, func() error {
-		cache := caches[run]
+		s := stores[run]
 		run++
-		s := &store.S3{Client: client, Root: uri, Cache: cache, Concurrency: concurrency}
 		sel, err := s.Select(ctx, "1690", from, to)
 		if err == nil && sel.Downloaded != total {
 			err = fmt.Errorf("staged %d bytes, want %d", sel.Downloaded, total)
@@ -306,6 +325,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	defer hs.Close()
 	cold := time.Now()
 	if _, err := call(hs); err != nil {
 		return res, err
@@ -314,9 +334,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	var downloaded float64
 	// In turns with #1's handler on the folder, measured again here.
 	warmTimes, folderTimes, err := alternate(o.Runs, func() error {
-		b, err := call(hs)
+		r, err := call(hs)
 		if err == nil {
-			downloaded += b["stats"].(map[string]any)["bytes_downloaded"].(float64)
+			downloaded += float64(*r.Stats.BytesDownloaded)
 		}
 		return err
 	}, func() error { _, err := call(h); return err })
@@ -383,7 +403,7 @@ func directSummary(ctx context.Context, root string) (func() error, error) {
 	files, _ := filepath.Glob(filepath.Join(root, "company_id=1690", "date=2025-04-*", "*.parquet"))
 	list := "['" + strings.Join(files, "', '") + "']"
 	if _, err := db.ExecContext(ctx, "CREATE VIEW access_logs AS SELECT * FROM read_parquet("+list+
-		", hive_partitioning = true, hive_types = {'company_id': VARCHAR, 'date': DATE})"); err != nil {
+		", hive_partitioning = true, hive_types = "+layout.HiveTypes()+")"); err != nil {
 		return nil, err
 	}
 	return func() error {

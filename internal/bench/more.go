@@ -19,7 +19,8 @@ import (
 	"lambduck/internal/handler"
 	"lambduck/internal/ingest"
 	"lambduck/internal/rie"
-	"lambduck/internal/s3test"
+	"lambduck/internal/s3server"
+	"lambduck/internal/storage"
 )
 
 // Extra says where the tools for comparisons 4–8 are.
@@ -39,21 +40,23 @@ func rawToNumbers(ctx context.Context, o Options, x Extra, eng *engine.Engine, l
 		Baseline: "goaccess on the same file, same numbers", Target: "≥ 5× faster"}
 	days := max(1, x.RawLines/100000)
 	log := filepath.Join(o.Work, "raw", "access.log")
+	logRoot := storage.Folder(filepath.Dir(log))
 	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	logf("4. writing a %d-line Combined log…", days*100000)
 	if _, err := gen.Raw(ctx, eng, gen.RawOptions{Options: gen.Options{Companies: []string{"1690"}, Start: start,
-		End: start.AddDate(0, 0, days-1), RowsPerDay: 100000, Seed: 4, TimeZone: time.UTC}, Format: "combined", Out: log}, nil); err != nil {
+		Root: logRoot, End: start.AddDate(0, 0, days-1), RowsPerDay: 100000, Seed: 4, TimeZone: time.UTC}, Format: "combined", Key: filepath.Base(log)}, nil); err != nil {
 		return row, err
 	}
 	root := filepath.Join(o.Work, "raw-data")
+	dataRoot := storage.Folder(root)
 	event := fmt.Sprintf(`{"company_id": "1690", "start_date": %q, "end_date": %q}`, start.Format(time.DateOnly), start.AddDate(0, 0, days-1).Format(time.DateOnly))
 	logf("4. lambduck: ingest, then access_summary…")
 	t0 := time.Now()
-	sources, err := ingest.Expand([]string{log}, nil, o.Work)
+	sources, err := ingest.Expand(ctx, []string{log}, nil, o.Work, nil)
 	if err != nil {
 		return row, err
 	}
-	if _, err := ingest.Run(ctx, eng, sources, ingest.Options{Sink: ingest.FolderSink{Root: root}, Company: "1690", TimeZone: time.UTC}, nil); err != nil {
+	if _, err := ingest.Run(ctx, eng, sources, ingest.Options{Root: dataRoot, Company: "1690", TimeZone: time.UTC}, nil); err != nil {
 		return row, err
 	}
 	cfg, _ := config.FromEnv(func(string) string { return "" }, false)
@@ -62,15 +65,13 @@ func rawToNumbers(ctx context.Context, o Options, x Extra, eng *engine.Engine, l
 	if err != nil {
 		return row, err
 	}
-	r := h.Handle(ctx, []byte(event))
+	defer h.Close()
+	r, err := answer(ctx, h, event)
 	ours := time.Since(t0)
-	var body struct {
-		Data [][]float64 `json:"data"`
+	if err != nil {
+		return row, fmt.Errorf("#4 report: %w", err)
 	}
-	json.Unmarshal([]byte(r.Body), &body)
-	if r.StatusCode != 200 || len(body.Data) != 1 {
-		return row, fmt.Errorf("#4 report: %d %.300s", r.StatusCode, r.Body)
-	}
+	summary := r.Rows[0]
 	logf("4. goaccess…")
 	out := filepath.Join(o.Work, "goaccess.json")
 	t0 = time.Now()
@@ -89,7 +90,7 @@ func rawToNumbers(ctx context.Context, o Options, x Extra, eng *engine.Engine, l
 	}
 	raw, _ := os.ReadFile(out)
 	json.Unmarshal(raw, &ga)
-	same := body.Data[0][0] == ga.General.Valid && body.Data[0][1] == ga.General.Visitors && body.Data[0][2] == ga.General.Bytes
+	same := summary[0] == int64(ga.General.Valid) && summary[1] == int64(ga.General.Visitors) && summary[2] == int64(ga.General.Bytes)
 	row.Subject, row.Base = Stat{ms(ours), ms(ours), ms(ours)}, Stat{ms(theirs), ms(theirs), ms(theirs)}
 	row.Ratio = row.Base.MedianMS / row.Subject.MedianMS
 	row.Met = row.Ratio >= 5 && same
@@ -127,8 +128,9 @@ func coldStart(o Options, x Extra, root string) (Row, error) {
 func memoryBound(ctx context.Context, o Options, x Extra, eng *engine.Engine, logf func(string, ...any)) (Row, error) {
 	row := Row{ID: 6, What: "access_summary over data ≥ 4× the memory limit, AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", Baseline: "—", Target: "completes, peak RSS ≤ 512 MB"}
 	root := filepath.Join(o.Work, "big")
+	bigRoot := storage.Folder(root)
 	logf("6. generating 30 million rows…")
-	if _, err := gen.Parquet(ctx, eng, gen.Options{Root: root, Companies: []string{"1690"}, Start: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC),
+	if _, err := gen.Parquet(ctx, eng, gen.Options{Root: bigRoot, Companies: []string{"1690"}, Start: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC),
 		End: time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC), RowsPerDay: 1000000, Seed: 6, TimeZone: time.UTC}, nil); err != nil {
 		return row, err
 	}
@@ -155,7 +157,7 @@ func memoryBound(ctx context.Context, o Options, x Extra, eng *engine.Engine, lo
 
 // parquetExport is #7: a 100,000-row result exported as Parquet to S3
 // through the handler, against DuckDB's COPY of the same rows to a local file.
-func parquetExport(ctx context.Context, o Options, srv *s3test.Server, root string) (Row, error) {
+func parquetExport(ctx context.Context, o Options, srv *s3server.Server, root string) (Row, error) {
 	row := Row{ID: 7, What: "a 100,000-row result exported as Parquet to S3 (handler, upload, presign)", Baseline: "DuckDB COPY of the same rows to a local file", Target: "≤ 1.5×"}
 	const q = `SELECT i, 'row ' || i AS label, i * 1.5 AS v, DATE '2025-04-01' + (i % 30)::INTEGER AS d FROM range(100000) t(i)`
 	reports := filepath.Join(o.Work, "reports")
@@ -170,12 +172,10 @@ func parquetExport(ctx context.Context, o Options, srv *s3test.Server, root stri
 	if err != nil {
 		return row, err
 	}
+	defer h.Close()
 	export := func() error {
-		r := h.Handle(ctx, []byte(`{"report": "rows", "format": "parquet"}`))
-		if r.StatusCode != 200 {
-			return fmt.Errorf("#7: %d %.300s", r.StatusCode, r.Body)
-		}
-		return nil
+		_, err := answer(ctx, h, `{"report": "rows", "format": "parquet"}`)
+		return err
 	}
 	db, _ := sql.Open("duckdb", "")
 	defer db.Close()

@@ -30,9 +30,6 @@ type URI struct {
 	Prefix string
 }
 
-// IsURI reports whether s names an S3 location.
-func IsURI(s string) bool { return strings.HasPrefix(s, "s3://") }
-
 // ParseURI reads s3://bucket[/prefix].
 func ParseURI(s string) (URI, error) {
 	rest, ok := strings.CutPrefix(s, "s3://")

@@ -20,7 +20,9 @@ func TestAgainstRealServer(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "a.txt")
-	os.WriteFile(src, []byte("hello, lambduck"), 0o644)
+	if err := os.WriteFile(src, []byte("hello, lambduck"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range []string{"p/company_id=1/date=2025-04-01/a.parquet", "p/company_id=1/date=2025-04-02/a.parquet", "p/company_id=2/date=2025-04-01/a.parquet", "q/x"} {
 		if err := c.Upload(ctx, "data", k, src); err != nil {
 			t.Fatal(err)
@@ -30,7 +32,10 @@ func TestAgainstRealServer(t *testing.T) {
 	if err != nil || len(objs) != 2 || reqs != 1 || objs[0].Size != 15 || objs[0].ETag == "" {
 		t.Fatalf("%v %d %+v", err, reqs, objs)
 	}
-	objs, _, _ = c.List(ctx, "data", "p/", "p/company_id=1/date=2025-04-01/~", func(k string) bool { return k > "p/company_id=1/~" })
+	objs, _, err = c.List(ctx, "data", "p/", "p/company_id=1/date=2025-04-01/~", func(k string) bool { return k > "p/company_id=1/~" })
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(objs) != 1 || objs[0].Key != "p/company_id=1/date=2025-04-02/a.parquet" {
 		t.Errorf("start-after and stop: %+v", objs)
 	}
@@ -42,8 +47,12 @@ func TestAgainstRealServer(t *testing.T) {
 		t.Errorf("downloaded %q", b)
 	}
 	// A changed object is not downloaded under its old ETag.
-	os.WriteFile(src, []byte("changed"), 0o644)
-	c.Upload(ctx, "data", objs[0].Key, src)
+	if err := os.WriteFile(src, []byte("changed"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upload(ctx, "data", objs[0].Key, src); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Download(ctx, objs[0], dst+"2"); err == nil || !bucket.IsNotFound(err) {
 		t.Errorf("old ETag: %v", err)
 	}
@@ -55,7 +64,10 @@ func TestAgainstRealServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(body) != "hello, lambduck" || !strings.Contains(url, "X-Amz-Signature=") {
 		t.Errorf("presigned GET: %d %q", resp.StatusCode, body)

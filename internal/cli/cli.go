@@ -1,10 +1,11 @@
-// Package cli is lambduck's command-line face. Every command builds the
-// same Handler the Lambda function runs and calls it in-process, so what a
-// user sees on a laptop is what the function answers in AWS.
+// Package cli is lambduck's command-line face. Commands that answer reports
+// build the same Handler the Lambda function runs (handler.New) and call its
+// typed core in-process, so what a user sees on a laptop is what the
+// function answers in AWS; commands that write data use the same roots and
+// engine settings. Every command closes what it opened.
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -52,13 +53,14 @@ same handler in-process against a local folder.
 
 Configuration comes from the environment: LAMBDUCK_DATA (data root, default
 .lambduck/demo/data here), LAMBDUCK_OUTPUT, LAMBDUCK_REPORTS,
-LAMBDUCK_TIMEZONE, LAMBDUCK_SCRATCH, LAMBDUCK_MAX_DAYS, LAMBDUCK_LOG_LEVEL.`,
+LAMBDUCK_TIMEZONE, LAMBDUCK_SCRATCH, LAMBDUCK_MAX_DAYS, LAMBDUCK_LOG_LEVEL.
+docs/operations.md lists every setting.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newDemo(), newInvoke(), newIngest(), newGen(), newReports(), newBench())
+	root.AddCommand(newDemo(), newInvoke(), newIngest(), newGen(), newReports())
 	return root
 }
 
@@ -79,16 +81,8 @@ func loadEnv(defaultLevel slog.Level) (env, error) {
 
 func (e env) handler() (*handler.Handler, error) { return handler.New(e.cfg, e.log) }
 
-// s3Client returns an S3 client when any of locations is s3://, else nil.
-func (e env) s3Client(ctx context.Context, locations ...string) (*bucket.Client, error) {
-	for _, l := range locations {
-		if bucket.IsURI(l) {
-			return bucket.New(ctx, e.cfg.S3PathStyle)
-		}
-	}
-	return nil, nil
-}
+// s3 is the S3 client provider for the roots a command opens.
+func (e env) s3() *bucket.Provider { return bucket.NewProvider(e.cfg.S3PathStyle) }
 
-func (e env) engine() (*engine.Engine, error) {
-	return engine.New(engine.Settings{Scratch: e.cfg.Scratch, TimeZone: e.cfg.TimeZone.String(), SpillBytes: e.cfg.SpillBytes}.ForFunctionMemory(e.cfg.MemoryMB))
-}
+// engine is the engine of a command that writes data; the caller closes it.
+func (e env) engine() (*engine.Engine, error) { return engine.New(e.cfg.EngineSettings()) }

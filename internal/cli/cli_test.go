@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"lambduck/internal/engine"
 	"lambduck/internal/s3test"
 )
 
@@ -77,7 +78,9 @@ func TestGenRawThenIngest(t *testing.T) {
 		}
 	}
 	bad := filepath.Join(dir, "notes.txt")
-	os.WriteFile(bad, []byte("hello\nworld\n"), 0o644)
+	if err := os.WriteFile(bad, []byte("hello\nworld\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out, err = run(t, "ingest", "--company", "1690", "--out", root, bad)
 	if code, ok := err.(exitCode); !ok || code != 1 || !strings.Contains(out, "REJECTED") {
 		t.Errorf("a non-log: %v\n%s", err, out)
@@ -90,7 +93,7 @@ func TestGenRawThenIngest(t *testing.T) {
 // gen and ingest with s3:// sources and destinations, against the real server.
 func TestS3SourcesAndDestinations(t *testing.T) {
 	srv := s3test.Start(t, "lake")
-	srv.Env(t)
+	s3test.Env(t, srv)
 	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
 	if out, err := run(t, "gen", "--raw", "combined", "--companies", "1690", "--rows-per-day", "300",
 		"--start", "2025-04-01", "--end", "2025-04-02", "--out", "s3://lake/raw/company_id=1690/access.log"); err != nil {
@@ -107,8 +110,61 @@ func TestS3SourcesAndDestinations(t *testing.T) {
 	if out, err := run(t, "gen", "--companies", "7", "--rows-per-day", "10", "--start", "2025-04-01", "--end", "2025-04-03", "--out", "s3://lake/gen"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	objs, _, _ = srv.Client().List(context.Background(), "lake", "gen/company_id=7/", "", nil)
+	objs, _, err = srv.Client().List(context.Background(), "lake", "gen/company_id=7/", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(objs) != 3 {
 		t.Errorf("gen to S3: %+v", objs)
+	}
+}
+
+// Every command closes what it opened: no DuckDB instance stays open in the
+// process and nothing stays in LAMBDUCK_SCRATCH.
+func TestCommandsLeaveNothingBehind(t *testing.T) {
+	scratch := t.TempDir()
+	t.Setenv("LAMBDUCK_SCRATCH", scratch)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	t.Setenv("LAMBDUCK_DATA", data)
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"company_id": "7", "start_date": "2025-04-01", "end_date": "2025-04-02", "report": "top_paths"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(dir, "company_id=8", "access.log")
+	before := engine.LiveInstances()
+	for _, args := range [][]string{
+		{"gen", "--companies", "7", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data},
+		{"gen", "--raw", "combined", "--companies", "8", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-01", "--out", log},
+		{"ingest", filepath.Dir(log)},
+		{"invoke", event},
+		{"reports"},
+		{"demo", "--dir", filepath.Join(dir, "demo")},
+	} {
+		if out, err := run(t, args...); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		if n := engine.LiveInstances(); n != before {
+			t.Errorf("%s: %d DuckDB instances left open", args[0], n-before)
+		}
+		if left, err := os.ReadDir(scratch); err != nil || len(left) != 0 {
+			t.Errorf("%s: scratch holds %v %v", args[0], left, err)
+		}
+	}
+}
+
+// Listing reports needs only the catalog: with an S3 data root and no AWS
+// at all, it answers, and touches neither S3 nor scratch.
+func TestReportsNeedsOnlyTheCatalog(t *testing.T) {
+	scratch := filepath.Join(t.TempDir(), "scratch")
+	t.Setenv("LAMBDUCK_SCRATCH", scratch)
+	t.Setenv("LAMBDUCK_DATA", "s3://no-such-bucket/data/")
+	t.Setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1")
+	out, err := run(t, "reports")
+	if err != nil || !strings.Contains(out, "access_summary") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := os.Stat(scratch); !os.IsNotExist(err) {
+		t.Errorf("reports made the scratch folder: %v", err)
 	}
 }

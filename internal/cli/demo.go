@@ -1,9 +1,8 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 
 	"lambduck/internal/gen"
 	"lambduck/internal/handler"
+	"lambduck/internal/request"
+	"lambduck/internal/storage"
 )
 
 // The demo dataset: three tenants over three months, so the seed's April
@@ -51,20 +52,8 @@ Needs nothing but this binary: no AWS account, Docker or network.`,
 			out := cmd.OutOrStdout()
 			if _, err := os.Stat(filepath.Join(e.cfg.Data, demoMarker)); err != nil {
 				fmt.Fprintf(out, "Making the demo dataset under %s (once)…\n", e.cfg.Data)
-				eng, err := e.engine()
+				sum, err := makeDemoData(cmd, e)
 				if err != nil {
-					return err
-				}
-				o := demoData
-				o.Root, o.TimeZone = e.cfg.Data, e.cfg.TimeZone
-				days := int64(o.End.Sub(o.Start).Hours()/24 + 1)
-				bar := newProgress(days*int64(len(o.Companies)*o.RowsPerDay), "generating")
-				sum, err := gen.Parquet(cmd.Context(), eng, o, bar.set)
-				bar.done()
-				if err != nil {
-					return err
-				}
-				if err := os.WriteFile(filepath.Join(e.cfg.Data, demoMarker), nil, 0o644); err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "%d rows in %d files.\n\n", sum.Rows, sum.Files)
@@ -75,52 +64,58 @@ Needs nothing but this binary: no AWS account, Docker or network.`,
 			}
 			defer h.Close()
 			fmt.Fprintf(out, "Event: %s\n\n", demoEvent)
-			resp := h.Handle(cmd.Context(), []byte(demoEvent))
-			return printResponse(out, resp)
+			req, err := request.Decode([]byte(demoEvent), e.cfg.MaxEvent)
+			if err != nil {
+				return err
+			}
+			res, err := h.Answer(cmd.Context(), req)
+			if err != nil {
+				fmt.Fprintf(out, "HTTP %d: %v\n", handler.Status(err), err)
+				return exitCode(1)
+			}
+			printResult(out, res)
+			fmt.Fprintln(out, "Next: `lambduck reports` lists every report; `lambduck invoke event.json` prints the raw Lambda response.")
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", filepath.Join(".lambduck", "demo"), "where the demo dataset lives")
 	return cmd
 }
 
-// printResponse renders a handler response as a table, or its error.
-func printResponse(w interface{ Write([]byte) (int, error) }, resp handler.Response) error {
-	dec := json.NewDecoder(bytes.NewReader([]byte(resp.Body)))
-	dec.UseNumber()
-	var body struct {
-		Error    string   `json:"error"`
-		Report   string   `json:"report"`
-		Columns  []string `json:"columns"`
-		Data     [][]any  `json:"data"`
-		RowCount int64    `json:"row_count"`
-		Location string   `json:"location"`
-		Stats    struct {
-			Files      int     `json:"files"`
-			BytesRead  int64   `json:"bytes_read"`
-			DurationMS float64 `json:"duration_ms"`
-		} `json:"stats"`
+func makeDemoData(cmd *cobra.Command, e env) (gen.Summary, error) {
+	eng, err := e.engine()
+	if err != nil {
+		return gen.Summary{}, err
 	}
-	if err := dec.Decode(&body); err != nil {
-		return fmt.Errorf("reading the response body: %w", err)
+	defer eng.Close()
+	o := demoData
+	o.Root = storage.Folder(e.cfg.Data)
+	o.TimeZone = e.cfg.TimeZone
+	days := int64(o.End.Sub(o.Start).Hours()/24 + 1)
+	bar := newProgress(days*int64(len(o.Companies)*o.RowsPerDay), "generating")
+	sum, err := gen.Parquet(cmd.Context(), eng, o, bar.set)
+	bar.done()
+	if err != nil {
+		return sum, err
 	}
-	if resp.StatusCode != 200 {
-		fmt.Fprintf(w, "HTTP %d: %s\n", resp.StatusCode, body.Error)
-		return exitCode(1)
-	}
-	if body.Location != "" {
-		fmt.Fprintf(w, "%s: %d rows written to %s\n", body.Report, body.RowCount, body.Location)
+	return sum, os.WriteFile(filepath.Join(e.cfg.Data, demoMarker), nil, 0o644)
+}
+
+// printResult renders a result as a table (or where it was exported) and
+// one line of what it cost.
+func printResult(w io.Writer, res *handler.Result) {
+	if res.Location != "" {
+		fmt.Fprintf(w, "%s: %d rows written to %s\n", res.Report, res.RowCount, res.Location)
 	} else {
-		rows := make([][]string, len(body.Data))
-		for i, r := range body.Data {
+		rows := make([][]string, len(res.Rows))
+		for i, r := range res.Rows {
 			rows[i] = make([]string, len(r))
 			for j, v := range r {
 				rows[i][j] = cell(v)
 			}
 		}
-		writeTable(w, body.Columns, rows)
+		writeTable(w, res.Columns, rows)
 	}
 	fmt.Fprintf(w, "\n%s: %d row(s); read %d files (%.1f MB) in %.1f ms.\n",
-		body.Report, body.RowCount, body.Stats.Files, float64(body.Stats.BytesRead)/1e6, body.Stats.DurationMS)
-	fmt.Fprintln(w, "Next: `lambduck reports` lists every report; `lambduck invoke event.json` prints the raw Lambda response.")
-	return nil
+		res.Report, res.RowCount, res.Stats.Files, float64(res.Stats.BytesRead)/1e6, res.Stats.DurationMS)
 }

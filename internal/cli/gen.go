@@ -1,21 +1,17 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"lambduck/internal/bucket"
 	"lambduck/internal/gen"
-	"lambduck/internal/report"
+	"lambduck/internal/layout"
+	"lambduck/internal/storage"
 )
 
 func newGen() *cobra.Command {
@@ -54,24 +50,11 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 			if out == "" {
 				out = e.cfg.Data
 			}
-			// An s3:// destination: generate into scratch, then upload.
-			dest := out
-			if bucket.IsURI(dest) {
-				tmp, err := os.MkdirTemp(e.cfg.Scratch, "gen-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(tmp)
-				out = filepath.Join(tmp, "out")
-				if raw != "" {
-					out = filepath.Join(tmp, path.Base(strings.TrimSuffix(dest, "/")))
-				}
-			}
-			from, err := report.ParseDate(start)
+			from, err := layout.ParseDate(start)
 			if err != nil {
 				return fmt.Errorf("--start: %w", err)
 			}
-			to, err := report.ParseDate(end)
+			to, err := layout.ParseDate(end)
 			if err != nil {
 				return fmt.Errorf("--end: %w", err)
 			}
@@ -79,7 +62,8 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 			if err != nil {
 				return err
 			}
-			opts := gen.Options{Root: out, Companies: companies, Start: from, End: to, RowsPerDay: rowsPerDay, Seed: seed, TimeZone: e.cfg.TimeZone}
+			defer eng.Close()
+			opts := gen.Options{Companies: companies, Start: from, End: to, RowsPerDay: rowsPerDay, Seed: seed, TimeZone: e.cfg.TimeZone}
 			total := int64(len(companies)) * int64(to.Sub(from).Hours()/24+1) * int64(rowsPerDay)
 			bar := newProgress(total, "generating")
 			began := time.Now()
@@ -91,7 +75,10 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 				if !cmd.Flags().Changed("out") {
 					return fmt.Errorf("--raw writes one file: name it with --out (e.g. --out access.log or access.log.gz)")
 				}
-				ro := gen.RawOptions{Options: opts, Format: raw, Out: out}
+				ro := gen.RawOptions{Options: opts, Format: raw}
+				if ro.Root, ro.Key, err = storage.ParseFile(out, e.s3()); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
 				if offset != "" {
 					t, err := time.Parse("-0700", offset)
 					if err != nil {
@@ -101,17 +88,14 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 				}
 				sum, err = gen.Raw(cmd.Context(), eng, ro, bar.set)
 			} else {
+				if opts.Root, err = storage.Parse(out, e.s3()); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
 				sum, err = gen.Parquet(cmd.Context(), eng, opts, bar.set)
 			}
 			bar.done()
 			if err != nil {
 				return err
-			}
-			if bucket.IsURI(dest) {
-				if err := upload(cmd.Context(), e, out, dest, raw != ""); err != nil {
-					return err
-				}
-				out = dest
 			}
 			took := time.Since(began)
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d rows in %d files (%.1f MB) under %s in %s (%.0f rows/s)\n",
@@ -129,21 +113,4 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 	f.StringVar(&raw, "raw", "", "write a raw log instead of Parquet: combined, alb, cloudfront or jsonl (--out names the file; .gz compresses)")
 	f.StringVar(&offset, "offset", "", "UTC offset written in Combined timestamps, e.g. +0900 (default: LAMBDUCK_TIMEZONE's)")
 	return cmd
-}
-
-// upload copies what gen wrote locally to the s3:// destination: one file
-// (a raw log) to that key, or a data root tree under that prefix.
-func upload(ctx context.Context, e env, local, dest string, single bool) error {
-	client, err := e.s3Client(ctx, dest)
-	if err != nil {
-		return err
-	}
-	u, err := bucket.ParseURI(dest)
-	if err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	if single {
-		return client.Upload(ctx, u.Bucket, strings.TrimSuffix(u.Prefix, "/"), local)
-	}
-	return client.UploadTree(ctx, local, u.Bucket, u.Prefix)
 }

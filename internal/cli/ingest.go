@@ -4,14 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"lambduck/internal/bucket"
 	"lambduck/internal/ingest"
+	"lambduck/internal/storage"
 )
 
 func newIngest() *cobra.Command {
@@ -53,37 +52,16 @@ The exit status is 1 when any source was rejected.`,
 			if format != "" && !slices.Contains(ingest.Formats, format) {
 				return fmt.Errorf("--format: %q is not one of %s", format, strings.Join(ingest.Formats, ", "))
 			}
-			client, err := e.s3Client(cmd.Context(), append(args, out)...)
-			if err != nil {
-				return err
-			}
-			sink, err := ingest.NewSink(out, client)
+			s3 := e.s3()
+			root, err := storage.Parse(out, s3)
 			if err != nil {
 				return fmt.Errorf("--out: %w", err)
 			}
-			var sources []ingest.Source
-			var local []string
-			for _, a := range args {
-				if !bucket.IsURI(a) {
-					local = append(local, a)
-					continue
-				}
-				s, err := ingest.ExpandS3(cmd.Context(), client, a, e.cfg.Scratch)
-				sources = append(sources, s...)
-				if err != nil {
-					removeTemporary(sources)
-					return err
-				}
+			sources, err := ingest.Expand(cmd.Context(), args, cmd.InOrStdin(), e.cfg.Scratch, s3)
+			if err != nil {
+				return err
 			}
-			if len(local) > 0 {
-				s, err := ingest.Expand(local, cmd.InOrStdin(), e.cfg.Scratch)
-				if err != nil {
-					removeTemporary(sources)
-					return err
-				}
-				sources = append(sources, s...)
-			}
-			defer removeTemporary(sources)
+			defer ingest.RemoveTemporary(sources)
 			var total int64
 			for _, s := range sources {
 				total += s.Size
@@ -92,8 +70,9 @@ The exit status is 1 when any source was rejected.`,
 			if err != nil {
 				return err
 			}
+			defer eng.Close()
 			bar := newBytesProgress(total, "ingesting")
-			sum, err := ingest.Run(cmd.Context(), eng, sources, ingest.Options{Sink: sink, Company: company, Format: format, TimeZone: e.cfg.TimeZone}, bar.set)
+			sum, err := ingest.Run(cmd.Context(), eng, sources, ingest.Options{Root: root, Company: company, Format: format, TimeZone: e.cfg.TimeZone}, bar.set)
 			bar.done()
 			if err != nil {
 				return err
@@ -138,12 +117,4 @@ func printIngest(w interface{ Write([]byte) (int, error) }, sum ingest.Summary, 
 	fmt.Fprintf(w, "total: %d lines read, %d rows written, %d rejected, %d source(s) failed; %.1f MB in %.2f s (%.0f lines/s, %.1f MB/s) into %s\n",
 		sum.LinesRead, sum.RowsWritten, sum.LinesRejected, sum.FailedSources, float64(sum.Bytes)/1e6, secs,
 		float64(sum.LinesRead)/max(secs, 0.001), float64(sum.Bytes)/1e6/max(secs, 0.001), out)
-}
-
-func removeTemporary(sources []ingest.Source) {
-	for _, s := range sources {
-		if s.Temporary {
-			os.Remove(s.Path)
-		}
-	}
 }

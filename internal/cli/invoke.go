@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"lambduck/internal/handler"
 )
 
 func newInvoke() *cobra.Command {
@@ -52,9 +54,13 @@ printed either way. Logs go to standard error as JSON lines.`,
 				return err
 			}
 			defer h.Close()
-			out, err := h.Invoke(cmd.Context(), payload)
+			answer, err := h.Serve(cmd.Context(), payload)
 			if err != nil {
 				return fmt.Errorf("the function returned an error (Lambda would retry the event): %w", err)
+			}
+			out, err := json.Marshal(answer)
+			if err != nil {
+				return err
 			}
 			if pretty {
 				var buf bytes.Buffer
@@ -63,10 +69,7 @@ printed either way. Logs go to standard error as JSON lines.`,
 				}
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), string(out))
-			var resp struct {
-				StatusCode int `json:"statusCode"`
-			}
-			if json.Unmarshal(out, &resp) == nil && resp.StatusCode >= 300 {
+			if resp, ok := answer.(handler.Response); ok && resp.StatusCode >= 300 {
 				return exitCode(1)
 			}
 			return nil

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"lambduck/internal/report"
 )
 
 func newReports() *cobra.Command {
@@ -23,7 +25,7 @@ always available to a report that reads access_logs.`,
 			if err != nil {
 				return err
 			}
-			h, err := e.handler()
+			catalog, err := report.Load(e.cfg.Reports, e.log)
 			if err != nil {
 				return err
 			}
@@ -41,7 +43,7 @@ always available to a report that reads access_logs.`,
 				Params      []param `json:"params"`
 			}
 			var list []entry
-			for _, r := range h.Catalog().All() {
+			for _, r := range catalog.All() {
 				en := entry{Name: r.Name, Description: r.Description, NeedsData: r.NeedsData, Source: r.Source, Params: []param{}}
 				for _, p := range r.Params {
 					en.Params = append(en.Params, param{p.Name, string(p.Type), p.DefaultText(), p.Required})
@@ -72,7 +74,7 @@ always available to a report that reads access_logs.`,
 				rows = append(rows, []string{en.Name, strings.Join(ps, "; "), en.Description})
 			}
 			writeTable(out, []string{"report", "parameters", "description"}, rows)
-			for _, f := range h.Catalog().Shadowed {
+			for _, f := range catalog.Shadowed {
 				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s was ignored: a built-in report has that name and wins\n", f)
 			}
 			return nil

@@ -43,15 +43,13 @@ func writeTable(w io.Writer, header []string, rows [][]string) {
 	}
 }
 
-// cell renders a JSON value for a table.
+// cell renders a result value (as package engine makes them) for a table.
 func cell(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "NULL"
 	case string:
 		return x
-	case json.Number:
-		return x.String()
 	}
 	b, _ := json.Marshal(v)
 	return string(b)

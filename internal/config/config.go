@@ -1,5 +1,5 @@
-// Package config reads lambduck's settings from the environment (DESIGN §5),
-// once, at start-up. Both faces of the binary use it: in Lambda
+// Package config reads lambduck's settings from the environment
+// (docs/operations.md lists them), once, at start-up. Both faces of the binary use it: in Lambda
 // LAMBDUCK_DATA is required; on the command line it defaults to the demo data.
 package config
 
@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"lambduck/internal/engine"
 )
 
 // Defaults.
@@ -112,6 +114,13 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// EngineSettings is how every DuckDB instance of this deployment is
+// configured: scratch, time zone, spill cap, and memory and threads from the
+// function's size.
+func (c Config) EngineSettings() engine.Settings {
+	return engine.Settings{Scratch: c.Scratch, TimeZone: c.TimeZone.String(), SpillBytes: c.SpillBytes}.ForFunctionMemory(c.MemoryMB)
 }
 
 // Env is FromEnv over the process environment.

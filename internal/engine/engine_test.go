@@ -2,11 +2,15 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
 // With a 64 MB memory limit, sorting 3 million strings only completes by
@@ -22,15 +26,9 @@ func TestSpillsToScratchUnderMemoryLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.Query(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	if row := firstRow(t, s); len(row) != 1 || row[0] != int64(3000000) {
+		t.Fatalf("row %v", row)
 	}
-	row := rows.Next()
-	if err := rows.Err(); err != nil || len(row) != 1 || row[0] != int64(3000000) {
-		t.Fatalf("row %v, err %v", row, err)
-	}
-	rows.Close()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +53,7 @@ func TestLockedInstanceRefusesOtherFilesAndSettings(t *testing.T) {
 		}
 		rows, err := s.Query(context.Background())
 		if err == nil {
-			for rows.Next() != nil {
+			for rows.Next() {
 			}
 			err = rows.Err()
 			rows.Close()
@@ -87,12 +85,7 @@ func TestInstanceSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := s.Query(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		row := rows.Next()
-		rows.Close()
+		row := firstRow(t, s)
 		s.Close()
 		if len(row) != 1 || row[0] != v {
 			t.Errorf("%s = %v, want %s", name, row, v)
@@ -111,14 +104,16 @@ func TestReuseFollowsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "company_id=7", "date=2025-04-01", "a.parquet")
-	os.MkdirAll(filepath.Dir(file), 0o755)
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	write := func(n int) {
 		tool, err := e.OpenTool(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer tool.Close()
-		if _, err := tool.Conn.ExecContext(ctx, fmt.Sprintf("COPY (SELECT range AS bytes FROM range(%d)) TO %s (FORMAT parquet)", n, Quote(file))); err != nil {
+		if _, err := tool.Conn().ExecContext(ctx, fmt.Sprintf("COPY (SELECT range AS bytes FROM range(%d)) TO %s (FORMAT parquet)", n, Quote(file))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -127,12 +122,7 @@ func TestReuseFollowsFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := s.Query(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		row := rows.Next()
-		rows.Close()
+		row := firstRow(t, s)
 		if err := s.Release(); err != nil {
 			t.Fatal(err)
 		}
@@ -160,10 +150,100 @@ func TestReuseFollowsFiles(t *testing.T) {
 			t.Errorf("step %d: %d rows, reused %v; want %d, %v", i, n, reused, want.n, want.reused)
 		}
 	}
-	if err := e.Shutdown(); err != nil {
+	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if left, _ := os.ReadDir(filepath.Join(dir, "scratch")); len(left) != 0 {
 		t.Errorf("scratch holds %v after Shutdown", left)
 	}
+}
+
+// Close releases everything the engine opened — the kept instance, the
+// spare made in the background, and the tools — and leaves scratch empty.
+func TestCloseLeavesNoInstance(t *testing.T) {
+	ctx := context.Background()
+	before := LiveInstances()
+	scratch := t.TempDir()
+	e, err := New(Settings{Scratch: scratch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, err := e.OpenTool(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if LiveInstances() != before+1 {
+		t.Errorf("a tool: %d live instances, want %d", LiveInstances(), before+1)
+	}
+	if err := tool.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		s, err := e.Open(ctx, Job{ID: "x", SQL: "SELECT 1 AS one"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Release(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if LiveInstances() <= before {
+		t.Errorf("no instance kept after a released session")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := LiveInstances(); n != before {
+		t.Errorf("%d instances still open after Close (were %d)", n, before)
+	}
+	if left, _ := os.ReadDir(scratch); len(left) != 0 {
+		t.Errorf("scratch holds %v after Close", left)
+	}
+}
+
+// A cancelled query is recognised by duckdb-go's typed error, not by its text.
+func TestInterruptIsTyped(t *testing.T) {
+	e, err := New(Settings{Scratch: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	s, err := e.Open(ctx, Job{ID: "slow", SQL: "SELECT count(*) AS n FROM range(1000000000000) a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.Query(ctx)
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	// duckdb-go joins the context's error to DuckDB's.
+	if !IsInterrupt(err) && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+	if !IsInterrupt(fmt.Errorf("running: %w", &duckdb.Error{Type: duckdb.ErrorTypeInterrupt, Msg: "Interrupted!"})) {
+		t.Error("a wrapped *duckdb.Error of type interrupt is an interrupt")
+	}
+	if IsInterrupt(errors.New("INTERRUPT Error: not from DuckDB")) {
+		t.Error("a text that merely mentions INTERRUPT is not an interrupt")
+	}
+}
+
+// firstRow runs the session's query and returns its first row.
+func firstRow(t *testing.T, s *Session) []any {
+	t.Helper()
+	rows, err := s.Query(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		t.Fatalf("no row: %v", rows.Err())
+	}
+	return rows.Row()
 }

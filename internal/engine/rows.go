@@ -8,36 +8,64 @@ import (
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"lambduck/internal/layout"
 )
 
-// Rows streams a result, one JSON-ready row at a time.
+// Rows streams a result, one JSON-ready row at a time, with database/sql's
+// iteration contract: for rows.Next() { rows.Row() }, then rows.Err().
 type Rows struct {
 	rows  *sql.Rows
 	names []string
 	types []string
 	scan  []any
 	ptrs  []any
+	row   []any
 	err   error
+}
+
+func newRows(rows *sql.Rows) (*Rows, error) {
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		rows.Close()
+		return nil, err
+	}
+	r := &Rows{rows: rows, types: make([]string, len(types)), names: make([]string, len(types))}
+	for i, t := range types {
+		r.names[i] = t.Name()
+		r.types[i] = t.DatabaseTypeName()
+	}
+	r.scan = make([]any, len(types))
+	r.ptrs = make([]any, len(types))
+	for i := range r.scan {
+		r.ptrs[i] = &r.scan[i]
+	}
+	return r, nil
 }
 
 // Columns returns the result's column names.
 func (r *Rows) Columns() []string { return r.names }
 
-// Next returns the next row, or nil at the end (check Err).
-func (r *Rows) Next() []any {
-	if !r.rows.Next() {
-		return nil
+// Next reads the next row; it returns false at the end or on an error (see Err).
+func (r *Rows) Next() bool {
+	r.row = nil
+	if r.err != nil || !r.rows.Next() {
+		return false
 	}
 	if err := r.rows.Scan(r.ptrs...); err != nil {
 		r.err = err
-		return nil
+		return false
 	}
-	row := make([]any, len(r.scan))
+	r.row = make([]any, len(r.scan))
 	for i, v := range r.scan {
-		row[i] = jsonValue(r.types[i], v)
+		r.row[i] = jsonValue(r.types[i], v)
 	}
-	return row
+	return true
 }
+
+// Row returns the row Next read, as values encoding/json writes the way a
+// reader expects. The slice is the caller's to keep.
+func (r *Rows) Row() []any { return r.row }
 
 // Err is the error that ended the iteration, if any.
 func (r *Rows) Err() error {
@@ -64,7 +92,7 @@ func jsonValue(dbType string, v any) any {
 	case time.Time:
 		switch dbType {
 		case "DATE":
-			return x.Format("2006-01-02")
+			return x.Format(layout.DateFormat)
 		case "TIME":
 			return x.Format("15:04:05.999999")
 		}

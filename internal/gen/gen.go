@@ -18,13 +18,14 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"lambduck/internal/engine"
-	"lambduck/internal/store"
+	"lambduck/internal/layout"
+	"lambduck/internal/storage"
 )
 
 // Options say what to generate.
 type Options struct {
-	Root       string   // data root folder
-	Companies  []string // tenant ids
+	Root       *storage.Root // the data root
+	Companies  []string      // tenant ids
 	Start, End time.Time
 	RowsPerDay int
 	Seed       int64
@@ -67,7 +68,7 @@ func Parquet(ctx context.Context, eng *engine.Engine, o Options, progress func(r
 			}
 			defer tool.Close()
 			for j := range jobs {
-				size, err := o.writeDay(ctx, tool.Conn, j.company, j.day)
+				size, err := o.writeDay(ctx, tool, j.company, j.day)
 				if err != nil {
 					return err
 				}
@@ -86,7 +87,7 @@ func Parquet(ctx context.Context, eng *engine.Engine, o Options, progress func(r
 	g.Go(func() error {
 		defer close(jobs)
 		for _, company := range o.Companies {
-			for _, day := range store.Days(o.Start, o.End) {
+			for _, day := range layout.Days(o.Start, o.End) {
 				select {
 				case jobs <- job{company, day}:
 				case <-ctx.Done():
@@ -102,41 +103,36 @@ func Parquet(ctx context.Context, eng *engine.Engine, o Options, progress func(r
 
 func (o Options) check() error {
 	switch {
-	case o.Root == "":
-		return fmt.Errorf("gen: no output folder")
+	case o.Root == nil:
+		return fmt.Errorf("gen: no data root")
 	case len(o.Companies) == 0:
 		return fmt.Errorf("gen: no company")
 	case o.End.Before(o.Start):
-		return fmt.Errorf("gen: end %s is before start %s", o.End.Format(time.DateOnly), o.Start.Format(time.DateOnly))
+		return fmt.Errorf("gen: end %s is before start %s", o.End.Format(layout.DateFormat), o.Start.Format(layout.DateFormat))
 	case o.RowsPerDay < 1:
 		return fmt.Errorf("gen: rows per day must be at least 1")
 	case o.TimeZone == nil:
 		return fmt.Errorf("gen: no time zone")
 	}
 	for _, c := range o.Companies {
-		if !store.ValidCompanyID(c) {
-			return fmt.Errorf("gen: company id %q must match %s", c, store.CompanyIDRule)
+		if !layout.ValidCompanyID(c) {
+			return fmt.Errorf("gen: company id %q must match %s", c, layout.CompanyIDRule)
 		}
 	}
 	return nil
 }
 
-// writeDay writes one company-day to a hidden temporary name and renames it
-// into place, so a reader never sees half a file.
-func (o Options) writeDay(ctx context.Context, conn *sql.Conn, company string, day time.Time) (int64, error) {
-	dir := filepath.Join(o.Root, store.PartitionDir(company, day))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, fmt.Errorf("gen: %w", err)
-	}
-	final := filepath.Join(dir, FileName(o.Seed))
-	tmp := filepath.Join(dir, "."+FileName(o.Seed)+".tmp")
+// writeDay writes one company-day into the tool's scratch folder, then
+// puts it into the data root whole (a rename into a folder, an upload to S3).
+func (o Options) writeDay(ctx context.Context, tool *engine.Tool, company string, day time.Time) (int64, error) {
+	tmp := filepath.Join(tool.Dir(), company+"-"+day.Format(layout.DateFormat)+".parquet")
 	// The day's first and last instant in the report time zone (23 or 25 hours on DST days).
 	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, o.TimeZone)
 	to := from.AddDate(0, 0, 1)
-	_, err := conn.ExecContext(ctx, "COPY ("+daySQL+") TO "+engine.Quote(tmp)+" (FORMAT parquet, COMPRESSION zstd)",
+	_, err := tool.Conn().ExecContext(ctx, "COPY ("+daySQL+") TO "+engine.Quote(tmp)+" (FORMAT parquet, COMPRESSION zstd)",
 		sql.Named("seed", o.Seed),
 		sql.Named("company", company),
-		sql.Named("day", day.Format(time.DateOnly)),
+		sql.Named("day", day.Format(layout.DateFormat)),
 		sql.Named("n", o.RowsPerDay),
 		sql.Named("from_us", from.UnixMicro()),
 		sql.Named("step_us", max(to.Sub(from).Microseconds()/int64(o.RowsPerDay), 1)),
@@ -144,13 +140,13 @@ func (o Options) writeDay(ctx context.Context, conn *sql.Conn, company string, d
 	)
 	if err != nil {
 		os.Remove(tmp)
-		return 0, fmt.Errorf("gen: company %s day %s: %w", company, day.Format(time.DateOnly), err)
+		return 0, fmt.Errorf("gen: company %s day %s: %w", company, day.Format(layout.DateFormat), err)
 	}
 	info, err := os.Stat(tmp)
 	if err != nil {
 		return 0, fmt.Errorf("gen: %w", err)
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := o.Root.Put(ctx, tmp, layout.Key(company, day, FileName(o.Seed))); err != nil {
 		return 0, fmt.Errorf("gen: %w", err)
 	}
 	return info.Size(), nil

@@ -10,6 +10,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"lambduck/internal/engine"
+	"lambduck/internal/storage"
 )
 
 func generate(t *testing.T, root string, tz *time.Location, seed int64) Summary {
@@ -19,7 +20,7 @@ func generate(t *testing.T, root string, tz *time.Location, seed int64) Summary 
 		t.Fatal(err)
 	}
 	sum, err := Parquet(context.Background(), eng, Options{
-		Root: root, Companies: []string{"1690", "1691"},
+		Root: storage.Folder(root), Companies: []string{"1690", "1691"},
 		Start: time.Date(2025, 3, 30, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC),
 		RowsPerDay: 3000, Seed: seed, TimeZone: tz,
 	}, nil)
@@ -61,14 +62,20 @@ func TestDeterministic(t *testing.T) {
 	}
 	// Generating again replaces: still one file per partition.
 	generate(t, a, time.UTC, 1)
-	files, _ := filepath.Glob(filepath.Join(a, "*", "*", "*"))
+	files, err := filepath.Glob(filepath.Join(a, "*", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(files) != 6 {
 		t.Errorf("%d files after a second run, want 6", len(files))
 	}
 }
 
 func TestRealisticAndPartitionedByReportTimeZone(t *testing.T) {
-	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
 	root := t.TempDir()
 	generate(t, root, tokyo, 1)
 	var wrongDay, ipv6, notFound, serverErr, withQuery, noReferrer, notModifiedWithBytes, visitors, rows int64

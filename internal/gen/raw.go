@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"lambduck/internal/engine"
-	"lambduck/internal/store"
+	"lambduck/internal/layout"
 )
 
 // RawFormats are the raw log formats gen can write (and ingest can read).
@@ -25,7 +25,7 @@ var RawFormats = []string{"combined", "alb", "cloudfront", "jsonl"}
 type RawOptions struct {
 	Options
 	Format string // combined, alb, cloudfront or jsonl
-	Out    string // file to write; ".gz" compresses
+	Key    string // the file to write under Options.Root; ".gz" compresses
 	// Offset is the UTC offset written in Combined timestamps (+0900 for
 	// Asia/Tokyo logs); the instants are the same whatever it is.
 	Offset *time.Location
@@ -36,10 +36,9 @@ type RawOptions struct {
 // IPv6 clients, escaped quotes in user agents, '-' for bytes and referrer,
 // query strings, very long URLs, percent-encoded and raw UTF-8 paths.
 func Raw(ctx context.Context, eng *engine.Engine, o RawOptions, progress func(rows int64)) (Summary, error) {
-	if o.Out == "" {
+	if o.Key == "" {
 		return Summary{}, fmt.Errorf("gen: no output file")
 	}
-	o.Root = filepath.Dir(o.Out)
 	if err := o.check(); err != nil {
 		return Summary{}, err
 	}
@@ -51,10 +50,7 @@ func Raw(ctx context.Context, eng *engine.Engine, o RawOptions, progress func(ro
 		return Summary{}, err
 	}
 	defer tool.Close()
-	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
-		return Summary{}, err
-	}
-	tmp := o.Out + ".tmp"
+	tmp := filepath.Join(tool.Dir(), "raw.log")
 	f, err := os.Create(tmp)
 	if err != nil {
 		return Summary{}, err
@@ -62,7 +58,7 @@ func Raw(ctx context.Context, eng *engine.Engine, o RawOptions, progress func(ro
 	defer os.Remove(tmp)
 	var w io.Writer = f
 	var zw *gzip.Writer
-	if strings.HasSuffix(o.Out, ".gz") {
+	if strings.HasSuffix(o.Key, ".gz") {
 		zw = gzip.NewWriter(f)
 		w = zw
 	}
@@ -72,8 +68,8 @@ func Raw(ctx context.Context, eng *engine.Engine, o RawOptions, progress func(ro
 	}
 	var sum Summary
 	for _, company := range o.Companies {
-		for _, day := range store.Days(o.Start, o.End) {
-			n, err := o.writeRawDay(ctx, tool.Conn, bw, company, day)
+		for _, day := range layout.Days(o.Start, o.End) {
+			n, err := o.writeRawDay(ctx, tool.Conn(), bw, company, day)
 			if err != nil {
 				f.Close()
 				return sum, err
@@ -95,10 +91,13 @@ func Raw(ctx context.Context, eng *engine.Engine, o RawOptions, progress func(ro
 	if err := f.Close(); err != nil {
 		return sum, err
 	}
-	if err := os.Rename(tmp, o.Out); err != nil {
+	info, err := os.Stat(tmp)
+	if err != nil {
 		return sum, err
 	}
-	info, _ := os.Stat(o.Out)
+	if err := o.Root.Put(ctx, tmp, o.Key); err != nil {
+		return sum, fmt.Errorf("gen: %w", err)
+	}
 	sum.Files, sum.Bytes = 1, info.Size()
 	return sum, nil
 }
@@ -115,7 +114,7 @@ func (o RawOptions) writeRawDay(ctx context.Context, conn *sql.Conn, w *bufio.Wr
 	to := from.AddDate(0, 0, 1)
 	rows, err := conn.QueryContext(ctx, `SELECT epoch_us(ts), client_ip, method, path, query, protocol, status, bytes,
 		referrer, user_agent, host, request_time_ms, hash($seed, $company, $day, 'raw', ts, path) AS h FROM (`+daySQL+`)`,
-		sql.Named("seed", o.Seed), sql.Named("company", company), sql.Named("day", day.Format(time.DateOnly)),
+		sql.Named("seed", o.Seed), sql.Named("company", company), sql.Named("day", day.Format(layout.DateFormat)),
 		sql.Named("n", o.RowsPerDay), sql.Named("from_us", from.UnixMicro()),
 		sql.Named("step_us", max(to.Sub(from).Microseconds()/int64(o.RowsPerDay), 1)),
 		sql.Named("pool", max(o.RowsPerDay/4, 20)))
@@ -226,7 +225,7 @@ func (r *rawRow) cloudfront(w *bufio.Writer) {
 	t := time.UnixMicro(r.us).UTC()
 	enc := func(s string) string { return strings.ReplaceAll(url.PathEscape(s), "%2F", "/") }
 	uaEnc := strings.NewReplacer(" ", "%20", `"`, "%22", "\t", "%09").Replace(r.ua)
-	fields := []string{t.Format("2006-01-02"), t.Format("15:04:05"), "NRT57-P2", fmt.Sprint(r.bytes), r.ip, r.method,
+	fields := []string{t.Format(layout.DateFormat), t.Format("15:04:05"), "NRT57-P2", fmt.Sprint(r.bytes), r.ip, r.method,
 		"d111111abcdef8.cloudfront.net", enc(r.path), fmt.Sprint(r.status), dash(r.referrer), uaEnc, dash(r.query),
 		"-", "Hit", "SOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==", r.host, "https", "145",
 		fmt.Sprintf("%.3f", r.rtMS/1000), "-", "TLSv1.3", "TLS_AES_128_GCM_SHA256", "Hit", r.proto, "-", "-",

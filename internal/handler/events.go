@@ -2,19 +2,18 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"lambduck/internal/bucket"
 	"lambduck/internal/ingest"
+	"lambduck/internal/layout"
 	"lambduck/internal/request"
+	"lambduck/internal/storage"
 )
 
 // ingestResult is the outcome for one created object.
@@ -24,36 +23,41 @@ type ingestResult struct {
 	ingest.FileSummary
 	// Retry is true when the failure may pass (S3 unreachable, …); a
 	// rejected object (not a log, no company) is reported and not retried.
-	Retry bool `json:"retry"`
+	Retry bool  `json:"retry"`
+	err   error // the cause, when Retry
 }
 
 // handleS3 ingests the objects of a direct S3 notification. A failure that
 // may pass is returned as an error, so that Lambda retries the event;
 // ingest is idempotent, so a retry or a re-delivery never doubles data.
-func (h *Handler) handleS3(ctx context.Context, payload []byte) ([]byte, error) {
+func (h *Handler) handleS3(ctx context.Context, payload []byte) (any, error) {
+	ctx = withRequestID(ctx)
 	log := h.log.With("request_id", requestID(ctx), "trigger", "s3")
 	objs, err := request.S3Objects(payload)
 	if err != nil {
 		log.Error("undecodable S3 event", "error", err.Error())
-		return json.Marshal(jsonResponse(http.StatusBadRequest, errorBody{Error: err.Error()}))
+		return jsonResponse(http.StatusBadRequest, errorBody{Error: err.Error()}), nil
 	}
 	results := make([]ingestResult, 0, len(objs))
-	retry := false
+	var retry []error
 	for _, o := range objs {
 		r := h.ingestObject(ctx, log, o)
-		retry = retry || r.Retry
+		if r.Retry {
+			retry = append(retry, fmt.Errorf("s3://%s/%s: %w", r.Bucket, r.Key, r.err))
+		}
 		results = append(results, r)
 	}
-	if retry {
-		return nil, fmt.Errorf("ingest failed for a reason that may pass; the event will be retried (see the log)")
+	if len(retry) > 0 {
+		return nil, fmt.Errorf("ingest failed for a reason that may pass; the event will be retried: %w", errors.Join(retry...))
 	}
-	return json.Marshal(jsonResponse(http.StatusOK, map[string]any{"ingested": results}))
+	return jsonResponse(http.StatusOK, map[string]any{"ingested": results}), nil
 }
 
 // handleSQS ingests an SQS batch of S3 notifications and returns the
 // partial-batch response: only messages whose ingest may succeed later are
 // listed for retry (the event source mapping needs ReportBatchItemFailures).
-func (h *Handler) handleSQS(ctx context.Context, payload []byte) ([]byte, error) {
+func (h *Handler) handleSQS(ctx context.Context, payload []byte) (any, error) {
+	ctx = withRequestID(ctx)
 	log := h.log.With("request_id", requestID(ctx), "trigger", "sqs")
 	msgs, err := request.SQSMessages(payload)
 	if err != nil {
@@ -73,12 +77,16 @@ func (h *Handler) handleSQS(ctx context.Context, payload []byte) ([]byte, error)
 			}
 		}
 	}
-	return json.Marshal(resp)
+	return resp, nil
 }
 
 func (h *Handler) ingestObject(ctx context.Context, log *slog.Logger, o request.CreatedObject) (r ingestResult) {
 	r.Bucket, r.Key = o.Bucket, o.Key
 	r.FileSummary.Source = "s3://" + o.Bucket + "/" + o.Key
+	retry := func(err error) ingestResult {
+		r.Error, r.Retry, r.err = err.Error(), true, err
+		return r
+	}
 	defer func() {
 		attrs := []any{"bucket", r.Bucket, "key", r.Key, "company_id", r.Company, "format", r.Format,
 			"lines_read", r.LinesRead, "rows_written", r.RowsWritten, "lines_rejected", r.LinesRejected}
@@ -91,50 +99,33 @@ func (h *Handler) ingestObject(ctx context.Context, log *slog.Logger, o request.
 			log.Warn("object rejected; not retried", append(attrs, "error", r.Error)...)
 		}
 	}()
-	if ingest.CompanyFromPath(o.Key) == "" {
+	if layout.CompanyFromPath(o.Key) == "" {
 		r.Error = "no company_id=<id> segment in the key"
 		return r
 	}
-	client, sink, err := h.ingestTargets(ctx)
+	from, err := storage.Parse("s3://"+o.Bucket+"/", h.s3)
 	if err != nil {
-		r.Error, r.Retry = err.Error(), true
+		r.Error = err.Error()
 		return r
 	}
-	src, err := ingest.FetchS3(ctx, client, bucket.Object{Bucket: o.Bucket, Key: o.Key}, h.cfg.Scratch)
+	src, err := ingest.Fetch(ctx, from, storage.Object{Key: o.Key}, h.cfg.Scratch)
 	if err != nil {
-		// Gone since the notification: a later event covers its successor.
-		r.Error, r.Retry = err.Error(), !bucket.IsNotFound(err)
-		return r
+		if bucket.IsNotFound(err) || errors.Is(err, storage.ErrBadKey) {
+			// Gone since the notification (a later event covers its
+			// successor), or a key no retry can make readable.
+			r.Error = err.Error()
+			return r
+		}
+		return retry(err)
 	}
-	defer os.Remove(src.Path)
-	sum, err := ingest.Run(ctx, h.engine, []ingest.Source{src}, ingest.Options{Sink: sink, TimeZone: h.cfg.TimeZone}, nil)
+	defer ingest.RemoveTemporary([]ingest.Source{src})
+	sum, err := ingest.Run(ctx, h.engine, []ingest.Source{src}, ingest.Options{Root: h.store.Root(), TimeZone: h.cfg.TimeZone}, nil)
 	if err != nil {
-		r.Error, r.Retry = err.Error(), true
-		return r
+		return retry(err)
 	}
 	r.FileSummary = sum.Sources[0]
-	r.Retry = r.Error != "" && !r.FileSummary.Rejected
-	return r
-}
-
-// ingestTargets returns the S3 client and the data root's sink, made once.
-func (h *Handler) ingestTargets(ctx context.Context) (*bucket.Client, ingest.Sink, error) {
-	h.ingestOnce.Do(func() {
-		if h.s3 == nil {
-			if h.s3, h.ingestErr = bucket.New(ctx, h.cfg.S3PathStyle); h.ingestErr != nil {
-				return
-			}
-		}
-		h.sink, h.ingestErr = ingest.NewSink(h.cfg.Data, h.s3)
-	})
-	if h.ingestErr != nil {
-		return nil, nil, errors.Join(errors.New("ingest set-up"), h.ingestErr)
+	if r.Error != "" && !r.FileSummary.Rejected {
+		return retry(errors.New(r.Error))
 	}
-	return h.s3, h.sink, nil
-}
-
-type ingestState struct {
-	ingestOnce sync.Once
-	ingestErr  error
-	sink       ingest.Sink
+	return r
 }

@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -20,6 +19,8 @@ import (
 	"lambduck/internal/config"
 	"lambduck/internal/engine"
 	"lambduck/internal/gen"
+	"lambduck/internal/storage"
+	"lambduck/internal/testkit"
 )
 
 // dataset is generated once for the package: three companies over nine days.
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	_, err = gen.Parquet(context.Background(), eng, gen.Options{
-		Root: dataset, Companies: []string{"1690", "1691", "2001"},
+		Root: storage.Folder(dataset), Companies: []string{"1690", "1691", "2001"},
 		Start: day("2025-03-28"), End: day("2025-04-05"), RowsPerDay: 700, Seed: 7, TimeZone: time.UTC,
 	}, nil)
 	if err != nil {
@@ -107,39 +108,35 @@ func callCtx(t *testing.T, ctx context.Context, h *Handler, event string) (int, 
 		t.Fatalf("body is not JSON: %v: %s", err, resp.Body)
 	}
 	if b.Stats != nil {
-		json.Unmarshal(b.Stats, &b.stats)
+		if err := json.Unmarshal(b.Stats, &b.stats); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return resp.StatusCode, b
 }
 
 // independent computes access_summary's figures straight from the files with
-// a plain DuckDB, no lambduck code involved.
+// a plain DuckDB, no lambduck code involved, as the response's JSON numbers.
 func independent(t *testing.T, company, from, to string) []any {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
+	v, err := testkit.AccessSummary(dataset, company, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	var hits, visitors, bandwidth, paths, notFound, errs int64
-	err = db.QueryRow(fmt.Sprintf(`
-		SELECT count(*),
-		       count(DISTINCT (client_ip, date, user_agent)) FILTER (WHERE status < 400 OR status >= 500),
-		       sum(bytes), count(DISTINCT path),
-		       count(*) FILTER (WHERE status = 404), count(*) FILTER (WHERE status >= 500)
-		FROM read_parquet('%s/company_id=%s/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE})
-		WHERE date BETWEEN DATE '%s' AND DATE '%s'`, dataset, company, from, to)).
-		Scan(&hits, &visitors, &bandwidth, &paths, &notFound, &errs)
-	if err != nil {
-		t.Fatal(err)
+	out := make([]any, len(v))
+	for i, n := range v {
+		out[i] = float64(n)
 	}
-	return []any{float64(hits), float64(visitors), float64(bandwidth), float64(paths), float64(notFound), float64(errs)}
+	return out
 }
 
 func filesUnder(t *testing.T, company string, days ...string) (n int, size int64) {
 	t.Helper()
 	for _, d := range days {
-		matches, _ := filepath.Glob(filepath.Join(dataset, "company_id="+company, "date="+d, "*.parquet"))
+		matches, err := filepath.Glob(filepath.Join(dataset, "company_id="+company, "date="+d, "*.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, m := range matches {
 			info, err := os.Stat(m)
 			if err != nil {
@@ -327,7 +324,9 @@ func TestUserReportCannotReadAnotherCompany(t *testing.T) {
 // caller gets 504, nothing stays in scratch, and the next request is served.
 func TestDeadlineCancelsQuery(t *testing.T) {
 	reports := t.TempDir()
-	os.WriteFile(filepath.Join(reports, "forever.sql"), []byte("SELECT count(*) AS n FROM range(1000000000000) a, access_logs"), 0o644)
+	if err := os.WriteFile(filepath.Join(reports, "forever.sql"), []byte("SELECT count(*) AS n FROM range(1000000000000) a, access_logs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := testConfig(t)
 	cfg.Reports = reports
 	h := newHandler(t, cfg)
@@ -373,7 +372,7 @@ func TestExportToLocalOutput(t *testing.T) {
 	if int64(len(records)-1) != b.RowCount || strings.Join(records[0], ",") != "path,hits,unique_visitors,bandwidth" {
 		t.Errorf("%d records for row_count %d; header %v", len(records), b.RowCount, records[0])
 	}
-	if left := engine.Leftovers(cfg.Scratch); len(left) != 0 {
+	if left := testkit.Leftovers(cfg.Scratch); len(left) != 0 {
 		t.Errorf("scratch not cleaned: %v", left)
 	}
 }
@@ -391,7 +390,10 @@ func TestOversizedInlineResultIsExported(t *testing.T) {
 	if status != 200 || b.Location == "" || !strings.HasSuffix(b.Location, ".json") || b.RowCount < 30 {
 		t.Fatalf("%d %+v", status, b)
 	}
-	raw, _ := os.ReadFile(b.Location)
+	raw, err := os.ReadFile(b.Location)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var rows []map[string]any
 	if err := json.Unmarshal(raw, &rows); err != nil || int64(len(rows)) != b.RowCount {
 		t.Errorf("exported JSON: %v, %d rows for row_count %d", err, len(rows), b.RowCount)
@@ -411,12 +413,20 @@ func TestFunctionURLEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ev map[string]any
-	json.Unmarshal(raw, &ev)
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
 	ev["body"] = ""
 	ev["queryStringParameters"] = map[string]string{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-03"}
-	byQuery, _ := json.Marshal(ev)
+	byQuery, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ev["body"], ev["queryStringParameters"] = seedEvent, nil
-	byBody, _ := json.Marshal(ev)
+	byBody, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, event := range map[string][]byte{"query string": byQuery, "body": byBody} {
 		status, b := call(t, h, string(event))
 		if status != 200 || fmt.Sprint(b.Data) != fmt.Sprint(direct.Data) {

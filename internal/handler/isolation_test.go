@@ -21,9 +21,12 @@ func plantSecret(t *testing.T, root string) (file, secret string) {
 	t.Helper()
 	secret = fmt.Sprintf("/secret-of-1691-%d", os.Getpid())
 	file = filepath.Join(root, "company_id=1691", "date=2025-04-02", "secret.parquet")
-	db, _ := sql.Open("duckdb", "")
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer db.Close()
-	_, err := db.Exec(`COPY (SELECT TIMESTAMPTZ '2025-04-02 10:00:00+00' AS ts, '203.0.113.99' AS client_ip, 'GET' AS method,
+	_, err = db.Exec(`COPY (SELECT TIMESTAMPTZ '2025-04-02 10:00:00+00' AS ts, '203.0.113.99' AS client_ip, 'GET' AS method,
 		'` + secret + `' AS path, NULL::VARCHAR AS query, 'HTTP/1.1' AS protocol, 200::SMALLINT AS status, 1::BIGINT AS bytes,
 		NULL::VARCHAR AS referrer, 'B-SECRET-AGENT' AS user_agent, NULL::VARCHAR AS host, NULL::DOUBLE AS request_time_ms,
 		'test' AS source) TO '` + file + `' (FORMAT parquet)`)
@@ -59,7 +62,9 @@ func TestIsolationUnderAttack(t *testing.T) {
 SELECT count(*) AS n, max(path) AS p FROM access_logs WHERE path = $q`,
 	}
 	for name, text := range attacks {
-		os.WriteFile(filepath.Join(reports, name+".sql"), []byte(text), 0o644)
+		if err := os.WriteFile(filepath.Join(reports, name+".sql"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg.Reports = reports
 	var logs bytes.Buffer
@@ -145,7 +150,9 @@ func TestNonSelectReportsRefusedAtLoad(t *testing.T) {
 		"call":     "CALL duckdb_settings()",
 	} {
 		dir := t.TempDir()
-		os.WriteFile(filepath.Join(dir, name+".sql"), []byte(text), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, name+".sql"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := report.Load(dir, nil); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: loaded (%v)", name, err)
 		}

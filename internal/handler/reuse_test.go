@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"testing"
 
-	"lambduck/internal/engine"
+	"lambduck/internal/testkit"
 )
 
 // A request for the same company and exactly the same files as the request
@@ -16,13 +16,20 @@ import (
 // fresh one, and a request that failed leaves no instance to reuse. A reused
 // instance keeps its lock: it still cannot open another company's file.
 func TestInstanceReuse(t *testing.T) {
-	other, _ := filepath.Glob(filepath.Join(dataset, "company_id=1691", "date=2025-04-02", "*.parquet"))
+	other, err := filepath.Glob(filepath.Join(dataset, "company_id=1691", "date=2025-04-02", "*.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(other) == 0 {
 		t.Fatal("no file of company 1691")
 	}
 	reports := t.TempDir()
-	os.WriteFile(filepath.Join(reports, "boom.sql"), []byte("SELECT error('boom') AS x FROM access_logs"), 0o644)
-	os.WriteFile(filepath.Join(reports, "peek.sql"), []byte(fmt.Sprintf("SELECT count(*) AS n FROM read_parquet('%s')", other[0])), 0o644)
+	if err := os.WriteFile(filepath.Join(reports, "boom.sql"), []byte("SELECT error('boom') AS x FROM access_logs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(reports, "peek.sql"), []byte(fmt.Sprintf("SELECT count(*) AS n FROM read_parquet('%s')", other[0])), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := testConfig(t)
 	cfg.Reports = reports
 	h := newHandler(t, cfg)
@@ -49,15 +56,17 @@ func TestInstanceReuse(t *testing.T) {
 	}
 	for i, s := range steps {
 		status, b := call(t, h, s.event)
-		var st struct {
-			Reused *bool `json:"instance_reused"`
-		}
-		json.Unmarshal(b.Stats, &st)
 		if status != s.status {
 			t.Fatalf("step %d %s: status %d (%s), want %d", i, s.event, status, b.Error, s.status)
 		}
 		if status != 200 {
 			continue
+		}
+		var st struct {
+			Reused *bool `json:"instance_reused"`
+		}
+		if err := json.Unmarshal(b.Stats, &st); err != nil {
+			t.Fatal(err)
 		}
 		if st.Reused == nil || *st.Reused != s.reused {
 			t.Errorf("step %d %s: instance_reused %v, want %v", i, s.event, st.Reused, s.reused)
@@ -72,7 +81,7 @@ func TestInstanceReuse(t *testing.T) {
 			}
 		}
 	}
-	if left := engine.Leftovers(cfg.Scratch); len(left) != 0 {
+	if left := testkit.Leftovers(cfg.Scratch); len(left) != 0 {
 		t.Errorf("scratch holds %v", left)
 	}
 }

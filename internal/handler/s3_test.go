@@ -15,8 +15,8 @@ import (
 
 	"lambduck/internal/bucket"
 	"lambduck/internal/config"
-	"lambduck/internal/engine"
 	"lambduck/internal/s3test"
+	"lambduck/internal/testkit"
 )
 
 // uploadDataset copies the package's dataset to s3://lake/data/.
@@ -29,7 +29,7 @@ func uploadDataset(t *testing.T, c *bucket.Client) {
 
 func s3Config(t *testing.T, srv *s3test.Server) config.Config {
 	t.Helper()
-	srv.Env(t)
+	s3test.Env(t, srv)
 	cfg := testConfig(t)
 	cfg.Data, cfg.S3PathStyle = "s3://lake/data/", true
 	return cfg
@@ -47,7 +47,10 @@ func comparable(t *testing.T, raw string) string {
 	for _, k := range []string{"duration_ms", "bytes_downloaded", "list_requests"} {
 		delete(st, k)
 	}
-	b, _ := json.Marshal(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return string(b)
 }
 
@@ -62,7 +65,9 @@ func statsOf(t *testing.T, body string) s3Stats {
 	var b struct {
 		Stats s3Stats `json:"stats"`
 	}
-	json.Unmarshal([]byte(body), &b)
+	if err := json.Unmarshal([]byte(body), &b); err != nil {
+		t.Fatal(err)
+	}
 	if b.Stats.BytesDownloaded == nil {
 		t.Fatalf("no bytes_downloaded in %s", body)
 	}
@@ -104,7 +109,10 @@ func TestS3SameAnswersAsFolderAndWarmCache(t *testing.T) {
 	}
 	changed := remote.Handle(context.Background(), []byte(seedEvent))
 	st := statsOf(t, changed.Body)
-	info, _ := os.Stat(other)
+	info, err := os.Stat(other)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if *st.BytesDownloaded != info.Size() {
 		t.Errorf("after an overwrite: downloaded %d, want the new object's %d bytes", *st.BytesDownloaded, info.Size())
 	}
@@ -117,7 +125,9 @@ func TestS3ExportsAndPresignedURLs(t *testing.T) {
 	srv := s3test.Start(t, "lake", "results")
 	uploadDataset(t, srv.Client())
 	reports := t.TempDir()
-	os.WriteFile(filepath.Join(reports, "rows.sql"), []byte("-- param: n integer default 50000\nSELECT i, 'row ' || i AS label FROM range($n) t(i)"), 0o644)
+	if err := os.WriteFile(filepath.Join(reports, "rows.sql"), []byte("-- param: n integer default 50000\nSELECT i, 'row ' || i AS label FROM range($n) t(i)"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := s3Config(t, srv)
 	cfg.Output, cfg.Reports = "s3://results/exports/", reports
 	var logs bytes.Buffer
@@ -139,7 +149,9 @@ func TestS3ExportsAndPresignedURLs(t *testing.T) {
 		Data     any    `json:"data"`
 	}
 	resp := h.Handle(context.Background(), []byte(`{"report": "rows", "format": "csv"}`))
-	json.Unmarshal([]byte(resp.Body), &b)
+	if err := json.Unmarshal([]byte(resp.Body), &b); err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != 200 || !strings.HasPrefix(b.Location, "s3://results/exports/rows/_/") || b.RowCount != 50000 || b.Data != nil {
 		t.Fatalf("%d %.300s", resp.StatusCode, resp.Body)
 	}
@@ -155,15 +167,26 @@ func TestS3ExportsAndPresignedURLs(t *testing.T) {
 
 	// Just over the inline limit: exported automatically as JSON.
 	cfg.InlineBytes = 200_000
-	h, _ = New(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
+	h, err = New(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp = h.Handle(context.Background(), []byte(`{"report": "rows", "params": {"n": 40000}}`))
 	b.URL, b.Data = "", nil
-	json.Unmarshal([]byte(resp.Body), &b)
+	if err := json.Unmarshal([]byte(resp.Body), &b); err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != 200 || b.URL == "" || b.Data != nil || b.RowCount != 40000 {
 		t.Fatalf("spill: %d %.300s", resp.StatusCode, resp.Body)
 	}
-	got, _ = http.Get(b.URL)
-	raw, _ := io.ReadAll(got.Body)
+	got, err = http.Get(b.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(got.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got.Body.Close()
 	var rows []map[string]any
 	if err := json.Unmarshal(raw, &rows); err != nil || len(rows) != 40000 {
@@ -177,7 +200,9 @@ func TestS3Faults(t *testing.T) {
 	srv := s3test.Start(t, "lake")
 	c := srv.Client()
 	uploadDataset(t, c)
-	c.Upload(context.Background(), "lake", "data/company_id=bad/date=2025-04-01/broken.parquet", filepath.Join("handler.go"))
+	if err := c.Upload(context.Background(), "lake", "data/company_id=bad/date=2025-04-01/broken.parquet", filepath.Join("handler.go")); err != nil {
+		t.Fatal(err)
+	}
 	cfg := s3Config(t, srv)
 	var logs bytes.Buffer
 	h, err := New(cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
@@ -200,9 +225,12 @@ func TestS3Faults(t *testing.T) {
 		if strings.Contains(r.Body, "Signature") || strings.Contains(r.Body, s3test.SecretKey) {
 			t.Errorf("%s: the body leaks details: %s", name, r.Body)
 		}
-		left, _ := filepath.Glob(filepath.Join(cfg.Scratch, "cache", "*", "*", "*", "*", ".download-*"))
+		left, err := filepath.Glob(filepath.Join(cfg.Scratch, "cache", "*", "*", "*", "*", ".download-*"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		var reqs []string // besides the kept instance of the last successful request
-		for _, name := range engine.Leftovers(cfg.Scratch) {
+		for _, name := range testkit.Leftovers(cfg.Scratch) {
 			if strings.HasPrefix(name, "req-") {
 				reqs = append(reqs, name)
 			}
@@ -216,7 +244,9 @@ func TestS3Faults(t *testing.T) {
 	// Server down: connection refused; then back up.
 	srv.Stop()
 	expect("server stopped", `{"company_id": "1691", "start_date": "2025-04-01", "end_date": "2025-04-03"}`, 500, "s3: listing")
-	srv.Restart(t)
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	ok()
 
 	// Too large for the staging budget: refused before any download.
@@ -233,7 +263,10 @@ func TestS3Faults(t *testing.T) {
 	missing := cfg
 	missing.Data, missing.Scratch = "s3://nope/data/", t.TempDir()
 	var mlogs bytes.Buffer
-	hm, _ := New(missing, slog.New(slog.NewJSONHandler(&mlogs, nil)))
+	hm, err := New(missing, slog.New(slog.NewJSONHandler(&mlogs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r := hm.Handle(context.Background(), []byte(seedEvent)); r.StatusCode != 500 || !strings.Contains(mlogs.String(), "NoSuchBucket") {
 		t.Errorf("missing bucket: %d %s %s", r.StatusCode, r.Body, mlogs.String())
 	}
@@ -246,7 +279,10 @@ func TestS3Faults(t *testing.T) {
 	wrong := cfg
 	wrong.Scratch = t.TempDir()
 	var wlogs bytes.Buffer
-	hw, _ := New(wrong, slog.New(slog.NewJSONHandler(&wlogs, nil)))
+	hw, err := New(wrong, slog.New(slog.NewJSONHandler(&wlogs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r := hw.Handle(context.Background(), []byte(seedEvent)); r.StatusCode != 500 || !strings.Contains(wlogs.String(), "SignatureDoesNotMatch") || strings.Contains(wlogs.String(), "wrong-secret") {
 		t.Errorf("wrong credentials: %d %s %s", r.StatusCode, r.Body, wlogs.String())
 	}

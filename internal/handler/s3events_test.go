@@ -15,6 +15,7 @@ import (
 	"lambduck/internal/engine"
 	"lambduck/internal/gen"
 	"lambduck/internal/s3test"
+	"lambduck/internal/storage"
 )
 
 // s3Event is AWS's documented S3 notification with our bucket and key.
@@ -25,10 +26,15 @@ func s3Event(t *testing.T, bucketName, key string) string {
 		t.Fatal(err)
 	}
 	var ev events.S3Event
-	json.Unmarshal(raw, &ev)
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
 	ev.Records[0].S3.Bucket.Name = bucketName
 	ev.Records[0].S3.Object.Key = url.QueryEscape(key) // as S3 writes keys in notifications
-	b, _ := json.Marshal(ev)
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return string(b)
 }
 
@@ -39,7 +45,9 @@ func sqsEvent(t *testing.T, bodies ...string) string {
 		t.Fatal(err)
 	}
 	var ev events.SQSEvent
-	json.Unmarshal(raw, &ev)
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
 	template := ev.Records[0]
 	ev.Records = nil
 	for i, b := range bodies {
@@ -47,7 +55,10 @@ func sqsEvent(t *testing.T, bodies ...string) string {
 		m.MessageId, m.Body = "msg-"+string(rune('a'+i)), b
 		ev.Records = append(ev.Records, m)
 	}
-	out, _ := json.Marshal(ev)
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return string(out)
 }
 
@@ -55,20 +66,32 @@ func TestS3TriggeredIngest(t *testing.T) {
 	srv := s3test.Start(t, "lake")
 	c := srv.Client()
 	dir := t.TempDir()
-	eng, _ := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
+	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
 	logFile := filepath.Join(dir, "access.log.gz")
-	_, err := gen.Raw(context.Background(), eng, gen.RawOptions{
-		Options: gen.Options{Companies: []string{"1690"}, Start: day("2025-04-01"), End: day("2025-04-02"), RowsPerDay: 800, Seed: 9, TimeZone: time.UTC},
-		Format:  "combined", Out: logFile}, nil)
+	_, err = gen.Raw(context.Background(), eng, gen.RawOptions{
+		Options: gen.Options{Root: storage.Folder(dir), Companies: []string{"1690"}, Start: day("2025-04-01"), End: day("2025-04-02"), RowsPerDay: 800, Seed: 9, TimeZone: time.UTC},
+		Format:  "combined", Key: filepath.Base(logFile)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := "raw/company_id=1690/2025/04/access log.gz" // a space: S3 notifications encode it
-	c.Upload(context.Background(), "lake", key, logFile)
+	if err := c.Upload(context.Background(), "lake", key, logFile); err != nil {
+		t.Fatal(err)
+	}
 	notes := filepath.Join(dir, "notes.txt")
-	os.WriteFile(notes, []byte("not\na\nlog\n"), 0o644)
-	c.Upload(context.Background(), "lake", "raw/company_id=1690/notes.txt", notes)
-	c.Upload(context.Background(), "lake", "raw/nocompany/access.log", logFile)
+	if err := os.WriteFile(notes, []byte("not\na\nlog\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upload(context.Background(), "lake", "raw/company_id=1690/notes.txt", notes); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upload(context.Background(), "lake", "raw/nocompany/access.log", logFile); err != nil {
+		t.Fatal(err)
+	}
 
 	cfg := s3Config(t, srv)
 	h := newHandler(t, cfg)
@@ -95,7 +118,10 @@ func TestS3TriggeredIngest(t *testing.T) {
 	if got := hits(); got != 1600 {
 		t.Errorf("after a re-delivery: %v hits, want 1600", got)
 	}
-	objs, _, _ := c.List(context.Background(), "lake", "data/company_id=1690/", "", nil)
+	objs, _, err := c.List(context.Background(), "lake", "data/company_id=1690/", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(objs) != 2 {
 		t.Errorf("%d data objects, want one per day: %+v", len(objs), objs)
 	}
@@ -122,8 +148,45 @@ func TestS3TriggeredIngest(t *testing.T) {
 	}
 	if _, err := h.Invoke(context.Background(), []byte(s3Event(t, "lake", key))); err == nil {
 		t.Error("a direct S3 event that failed for a passing reason must return an error, so Lambda retries")
+	} else if !strings.Contains(err.Error(), "s3://lake/"+key) || !strings.Contains(err.Error(), "connect") {
+		t.Errorf("the error must name the object and keep its cause: %v", err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(cfg.Scratch, "s3-*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(cfg.Scratch, "fetched-*")); len(left) != 0 {
 		t.Errorf("downloads left in scratch: %v", left)
+	}
+}
+
+// A set-up failure (here: no usable AWS configuration, so no S3 client) is
+// not kept for the life of the sandbox: the message is listed for retry,
+// and the retry on the same warm handler succeeds once the cause is gone.
+func TestIngestSetUpFailureIsRetried(t *testing.T) {
+	srv := s3test.Start(t, "lake")
+	log := filepath.Join(t.TempDir(), "a.log")
+	if err := os.WriteFile(log, []byte(`192.0.2.1 - - [01/Apr/2025:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8"`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key := "raw/company_id=1690/a.log"
+	if err := srv.Client().Upload(context.Background(), "lake", key, log); err != nil {
+		t.Fatal(err)
+	}
+	cfg := s3Config(t, srv)
+	cfg.Data = t.TempDir() // a folder: the S3 client is made only when the first notification comes
+	h := newHandler(t, cfg)
+	defer h.Close()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "config"))
+	t.Setenv("AWS_PROFILE", "no-such-profile")
+	event := []byte(sqsEvent(t, s3Event(t, "lake", key)))
+	var resp events.SQSEventResponse
+	out, err := h.Invoke(context.Background(), event)
+	if err != nil || json.Unmarshal(out, &resp) != nil || len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("with a broken configuration: %v %s", err, out)
+	}
+	os.Unsetenv("AWS_PROFILE")
+	out, err = h.Invoke(context.Background(), event)
+	if err != nil || json.Unmarshal(out, &resp) != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the retry on the same handler: %v %s", err, out)
+	}
+	if status, b := call(t, h, `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-01"}`); status != 200 || b.Data[0][0] != float64(1) {
+		t.Errorf("after the retry: %d %v %s", status, b.Data, b.Error)
 	}
 }

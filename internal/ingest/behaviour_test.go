@@ -13,14 +13,16 @@ import (
 	"time"
 
 	"lambduck/internal/gen"
+	"lambduck/internal/layout"
+	"lambduck/internal/storage"
 )
 
 func genCombined(t *testing.T, path string, rowsPerDay int, seed int64) {
 	t.Helper()
 	_, err := gen.Raw(context.Background(), newEngine(t), gen.RawOptions{
-		Options: gen.Options{Companies: []string{"1690"}, Start: day("2025-04-01"), End: day("2025-04-03"),
+		Options: gen.Options{Root: storage.Folder(filepath.Dir(path)), Companies: []string{"1690"}, Start: day("2025-04-01"), End: day("2025-04-03"),
 			RowsPerDay: rowsPerDay, Seed: seed, TimeZone: time.UTC},
-		Format: "combined", Out: path,
+		Format: "combined", Key: filepath.Base(path),
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -56,14 +58,19 @@ func TestReingestReplacesAndSourcesAddUp(t *testing.T) {
 		t.Errorf("two sources for the same days: %d rows, want 4500", n)
 	}
 	// A source that shrank to one day: its files on the other days go.
-	lines, _ := os.ReadFile(a)
+	lines, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var first []string
 	for _, l := range strings.Split(string(lines), "\n") {
 		if strings.Contains(l, "01/Apr/2025") {
 			first = append(first, l)
 		}
 	}
-	os.WriteFile(a, []byte(strings.Join(first, "\n")+"\n"), 0o644)
+	if err := os.WriteFile(a, []byte(strings.Join(first, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ingestFiles(t, root, Options{Company: "1690"}, a)
 	if n := len(rowsIn(t, root)); n != 1000+1500 {
 		t.Errorf("after re-ingesting a one-day source: %d rows, want 2500", n)
@@ -76,7 +83,10 @@ func TestGarbageLinesCountedAndReported(t *testing.T) {
 	dir, root := t.TempDir(), t.TempDir()
 	clean := filepath.Join(dir, "clean.log")
 	genCombined(t, clean, 1000, 3)
-	text, _ := os.ReadFile(clean)
+	text, err := os.ReadFile(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
 	lines := strings.Split(strings.TrimSuffix(string(text), "\n"), "\n")
 	rng := rand.New(rand.NewPCG(1, 2))
 	garbage := []string{
@@ -97,7 +107,9 @@ func TestGarbageLinesCountedAndReported(t *testing.T) {
 		}
 	}
 	dirty := filepath.Join(dir, "dirty.log")
-	os.WriteFile(dirty, []byte(strings.Join(out, "\n")+"\n"), 0o644)
+	if err := os.WriteFile(dirty, []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	s := ingestFiles(t, root, Options{Company: "1690"}, dirty).Sources[0]
 	if s.Error != "" {
@@ -125,13 +137,22 @@ func TestNotALogRejectedWhole(t *testing.T) {
 	good := filepath.Join(dir, "good.log")
 	genCombined(t, good, 100, 4)
 	binary := filepath.Join(dir, "binary.log")
-	os.WriteFile(binary, append([]byte("\x7fELF\x02\x01\x01\x00"), bytes.Repeat([]byte{0, 1, 2, 3}, 1000)...), 0o644)
+	if err := os.WriteFile(binary, append([]byte("\x7fELF\x02\x01\x01\x00"), bytes.Repeat([]byte{0, 1, 2, 3}, 1000)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	prose := filepath.Join(dir, "prose.log")
-	os.WriteFile(prose, []byte(strings.Repeat("It was a bright cold day in April, and the clocks were striking thirteen.\n", 50)), 0o644)
+	if err := os.WriteFile(prose, []byte(strings.Repeat("It was a bright cold day in April, and the clocks were striking thirteen.\n", 50)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	mostlyBad := filepath.Join(dir, "mostly-bad.log")
-	goodText, _ := os.ReadFile(good)
+	goodText, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
 	first := strings.SplitN(string(goodText), "\n", 3)
-	os.WriteFile(mostlyBad, []byte(first[0]+"\n"+first[1]+"\n"+strings.Repeat("garbage\n", 10)), 0o644)
+	if err := os.WriteFile(mostlyBad, []byte(first[0]+"\n"+first[1]+"\n"+strings.Repeat("garbage\n", 10)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	sum := ingestFiles(t, root, Options{Company: "1690", Format: "combined"}, good, binary, prose, mostlyBad)
 	if sum.FailedSources != 3 || sum.Sources[0].Error != "" {
@@ -165,15 +186,22 @@ func mustAbs(p string) string { a, _ := filepath.Abs(p); return a }
 func TestGzipStdinAndCompanyFromPath(t *testing.T) {
 	dir, root := t.TempDir(), t.TempDir()
 	plain := filepath.Join(dir, "company_id=acme", "2025", "access.log")
-	os.MkdirAll(filepath.Dir(plain), 0o755)
+	if err := os.MkdirAll(filepath.Dir(plain), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	genCombined(t, plain, 200, 5)
-	text, _ := os.ReadFile(plain)
+	text, err := os.ReadFile(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write(text)
 	zw.Close()
 	zipped := filepath.Join(dir, "company_id=acme", "2025", "access.log.1.gz")
-	os.WriteFile(zipped, gz.Bytes(), 0o644)
+	if err := os.WriteFile(zipped, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	// A folder: both files, the company from the path, gzip detected.
 	sum := ingestFiles(t, root, Options{}, filepath.Join(dir, "company_id=acme"))
@@ -188,11 +216,11 @@ func TestGzipStdinAndCompanyFromPath(t *testing.T) {
 	// Standard input, gzip: the same rows; again: replaced, not added.
 	root2 := t.TempDir()
 	for range 2 {
-		sources, err := Expand([]string{"-"}, bytes.NewReader(gz.Bytes()), t.TempDir())
+		sources, err := Expand(context.Background(), []string{"-"}, bytes.NewReader(gz.Bytes()), t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Run(context.Background(), newEngine(t), sources, Options{Sink: FolderSink{Root: root2}, Company: "acme"}, nil); err != nil {
+		if _, err := Run(context.Background(), newEngine(t), sources, Options{Root: storage.Folder(root2), Company: "acme"}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -201,7 +229,9 @@ func TestGzipStdinAndCompanyFromPath(t *testing.T) {
 	}
 	// No company anywhere: a clear error.
 	loose := filepath.Join(dir, "loose.log")
-	os.WriteFile(loose, text, 0o644)
+	if err := os.WriteFile(loose, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if s := ingestFiles(t, t.TempDir(), Options{}, loose).Sources[0]; !strings.Contains(s.Error, "--company") {
 		t.Errorf("no company: %q", s.Error)
 	}
@@ -211,9 +241,14 @@ func TestGzipStdinAndCompanyFromPath(t *testing.T) {
 func TestPartitionDateFollowsTimeZone(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "tz.log")
-	os.WriteFile(log, []byte(`192.0.2.1 - - [01/Apr/2025:00:30:00 +0900] "GET / HTTP/1.1" 200 1 "-" "x"`+"\n"+
-		`192.0.2.1 - - [01/Apr/2025:23:30:00 +0900] "GET / HTTP/1.1" 200 1 "-" "x"`+"\n"), 0o644)
-	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	if err := os.WriteFile(log, []byte(`192.0.2.1 - - [01/Apr/2025:00:30:00 +0900] "GET / HTTP/1.1" 200 1 "-" "x"`+"\n"+
+		`192.0.2.1 - - [01/Apr/2025:23:30:00 +0900] "GET / HTTP/1.1" 200 1 "-" "x"`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for tz, want := range map[*time.Location]string{
 		tokyo:    "[2025-04-01 2025-04-01]",
 		time.UTC: "[2025-03-31 2025-04-01]",
@@ -232,12 +267,15 @@ func TestPartitionDateFollowsTimeZone(t *testing.T) {
 
 func TestDetect(t *testing.T) {
 	for file, want := range map[string]string{"combined.log": "combined", "alb.log": "alb", "cloudfront.log": "cloudfront", "jsonl.log": "jsonl"} {
-		head, _ := os.ReadFile(filepath.Join("testdata", file))
+		head, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got, err := Detect(head); got != want {
 			t.Errorf("%s: %q %v", file, got, err)
 		}
 	}
-	if CompanyFromPath("s3://bucket/raw/company_id=1690/2025/04/a.log.gz") != "1690" || CompanyFromPath("/var/log/a.log") != "" {
+	if layout.CompanyFromPath("s3://bucket/raw/company_id=1690/2025/04/a.log.gz") != "1690" || layout.CompanyFromPath("/var/log/a.log") != "" {
 		t.Error("CompanyFromPath")
 	}
 }

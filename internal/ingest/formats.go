@@ -11,14 +11,8 @@ import (
 var Formats = []string{"combined", "alb", "cloudfront", "jsonl"}
 
 // Every format's SQL turns the relation lines(line) into the normalised
-// columns below plus `ok`. A line is rejected exactly when ok is not true.
-// The columns are those of DESIGN §2; docs/ingest.md documents each
-// format's mapping.
-const outputColumns = `ts, client_ip, method, path, query, protocol, status, bytes, referrer, user_agent, host, request_time_ms, source`
-
-// decodePath is the path as GoAccess shows it: percent-decoded, or as
-// written when it does not decode to valid UTF-8.
-const decodePath = `coalesce(TRY(url_decode(%s)), %s)`
+// columns of package layout plus `ok`. A line is rejected exactly when ok
+// is not true. docs/ingest.md documents each format's mapping.
 
 // combinedSQL parses NCSA Combined (and Common) Log Format in one pass of
 // string functions (a regular expression per line costs several times

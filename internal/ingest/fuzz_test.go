@@ -17,7 +17,10 @@ import (
 // non-negative bytes. Detect never panics.
 func FuzzLineParsers(f *testing.F) {
 	for _, file := range []string{"combined.log", "alb.log", "cloudfront.log", "jsonl.log"} {
-		b, _ := os.ReadFile("testdata/" + file)
+		b, err := os.ReadFile("testdata/" + file)
+		if err != nil {
+			f.Fatal(err)
+		}
 		for _, l := range strings.Split(string(b), "\n") {
 			if l != "" && !strings.HasPrefix(l, "#") {
 				f.Add(l)
@@ -36,7 +39,10 @@ func FuzzLineParsers(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { tool.Close() })
-	head, _ := os.ReadFile("testdata/cloudfront.log")
+	head, err := os.ReadFile("testdata/cloudfront.log")
+	if err != nil {
+		f.Fatal(err)
+	}
 	queries := map[string]string{}
 	for _, format := range Formats {
 		q, err := formatSQL(format, head)
@@ -57,7 +63,7 @@ func FuzzLineParsers(f *testing.F) {
 			var bytes sql.NullInt64
 			var ok bool
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			err := tool.Conn.QueryRowContext(ctx, "SELECT ts, status, path, bytes, ok FROM ("+q+")", sql.Named("line", line)).
+			err := tool.Conn().QueryRowContext(ctx, "SELECT ts, status, path, bytes, ok FROM ("+q+")", sql.Named("line", line)).
 				Scan(&ts, &status, &path, &bytes, &ok)
 			cancel()
 			if err != nil {

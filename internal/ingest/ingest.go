@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"lambduck/internal/engine"
-	"lambduck/internal/store"
+	"lambduck/internal/layout"
+	"lambduck/internal/storage"
 )
 
 // Options say where ingested rows go and how sources are read.
 type Options struct {
-	Sink     Sink           // the data root
+	Root     *storage.Root  // the data root
 	Company  string         // "" to take it from each source's company_id=<id> path segment
 	Format   string         // "" to detect per source
 	TimeZone *time.Location // partition dates are calendar dates here
@@ -121,13 +122,13 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 	}
 	fs.Company = o.Company
 	if fs.Company == "" {
-		fs.Company = CompanyFromPath(src.Identity)
+		fs.Company = layout.CompanyFromPath(src.Identity)
 		if fs.Company == "" {
 			return fs, &NotALogError{src.Identity + ": no company: pass --company or put the file under a company_id=<id>/ folder"}
 		}
 	}
-	if !store.ValidCompanyID(fs.Company) {
-		return fs, &NotALogError{fmt.Sprintf("%s: company id %q must match %s", src.Identity, fs.Company, store.CompanyIDRule)}
+	if !layout.ValidCompanyID(fs.Company) {
+		return fs, &NotALogError{fmt.Sprintf("%s: company id %q must match %s", src.Identity, fs.Company, layout.CompanyIDRule)}
 	}
 	parse, err := formatSQL(fs.Format, head)
 	if err != nil {
@@ -146,16 +147,18 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 		header = false, auto_detect = false, compression = '%s', max_line_size = 8388608,
 		ignore_errors = true, store_rejects = true, rejects_table = '%s', rejects_scan = '%s_scan') WHERE line IS NOT NULL`,
 		engine.Quote(src.Path), compression, rejects, rejects)
-	c := tool.Conn
+	c := tool.Conn()
 	// Each format's SQL is a WITH query over `lines`; prepend lines as its first CTE.
 	parsed := "WITH lines AS (" + lines + "),\n" + strings.TrimPrefix(strings.TrimSpace(parse), "WITH")
 
 	// One streaming pass parses and writes the good rows to Parquet in
 	// scratch; nothing reaches the data root before the verdict below.
-	stage, okRows, err := writeStage(ctx, c, src, parsed, o)
-	if stage != "" {
-		defer os.RemoveAll(stage)
+	stage, err := os.MkdirTemp(tool.Dir(), "ingest-")
+	if err != nil {
+		return fs, err
 	}
+	defer os.RemoveAll(stage)
+	okRows, err := writeStage(ctx, c, stage, src, parsed, o)
 	if err != nil {
 		return fs, err
 	}
@@ -259,25 +262,16 @@ func firstRejected(ctx context.Context, c *sql.Conn, src Source, parsed, rejects
 	return out, nil
 }
 
-// writeStage copies the good rows to Parquet, one file per day, in a
-// scratch folder, and returns it with the number of rows written.
-func writeStage(ctx context.Context, c *sql.Conn, src Source, parsed string, o Options) (string, int64, error) {
-	var spill string
-	if err := c.QueryRowContext(ctx, `SELECT current_setting('temp_directory')`).Scan(&spill); err != nil {
-		return "", 0, err
-	}
-	stage, err := os.MkdirTemp(filepath.Dir(spill), "ingest-")
-	if err != nil {
-		return "", 0, err
-	}
-	res, err := c.ExecContext(ctx, `COPY (SELECT `+outputColumns+`, CAST(timezone($tz, ts) AS DATE) AS date FROM (`+parsed+`) WHERE ok)
+// writeStage copies the good rows to Parquet, one file per day, into the
+// folder stage, and returns the number of rows written.
+func writeStage(ctx context.Context, c *sql.Conn, stage string, src Source, parsed string, o Options) (int64, error) {
+	res, err := c.ExecContext(ctx, `COPY (SELECT `+layout.ColumnList()+`, CAST(timezone($tz, ts) AS DATE) AS date FROM (`+parsed+`) WHERE ok)
 		TO `+engine.Quote(stage)+` (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part_{i}')`,
 		sql.Named("tz", o.TimeZone.String()))
 	if err != nil {
-		return stage, 0, fmt.Errorf("%s: %w", src.Identity, err)
+		return 0, fmt.Errorf("%s: %w", src.Identity, err)
 	}
-	n, _ := res.RowsAffected()
-	return stage, n, nil
+	return res.RowsAffected()
 }
 
 // moveIntoPlace puts each staged day file into its partition, named for
@@ -291,7 +285,10 @@ func moveIntoPlace(ctx context.Context, stage string, src Source, fs *FileSummar
 	}
 	keep := map[string]bool{}
 	for _, dir := range dayDirs {
-		day := strings.TrimPrefix(filepath.Base(dir), "date=")
+		day, err := time.Parse(layout.DateFormat, strings.TrimPrefix(filepath.Base(dir), "date="))
+		if err != nil {
+			return fmt.Errorf("%s: staged partition %s: %w", src.Identity, filepath.Base(dir), err)
+		}
 		files, err := filepath.Glob(filepath.Join(dir, "*.parquet"))
 		if err != nil {
 			return err
@@ -302,24 +299,24 @@ func moveIntoPlace(ctx context.Context, stage string, src Source, fs *FileSummar
 			if len(files) > 1 {
 				name = fmt.Sprintf("%s-%d.parquet", id, k)
 			}
-			rel := "company_id=" + fs.Company + "/date=" + day + "/" + name
-			if err := o.Sink.Put(ctx, f, rel); err != nil {
+			rel := layout.Key(fs.Company, day, name)
+			if err := o.Root.Put(ctx, f, rel); err != nil {
 				return fmt.Errorf("%s: %w", src.Identity, err)
 			}
 			keep[rel] = true
 			fs.Files++
 		}
-		fs.Days = append(fs.Days, day)
+		fs.Days = append(fs.Days, day.Format(layout.DateFormat))
 	}
 	sort.Strings(fs.Days)
-	existing, err := o.Sink.List(ctx, "company_id="+fs.Company+"/")
+	existing, _, err := o.Root.List(ctx, layout.CompanyPrefix(fs.Company), "", nil)
 	if err != nil {
 		return err
 	}
-	for _, rel := range existing {
-		name := rel[strings.LastIndex(rel, "/")+1:]
-		if strings.HasPrefix(name, id) && !keep[rel] {
-			if err := o.Sink.Remove(ctx, rel); err != nil {
+	for _, obj := range existing {
+		f, ok := layout.ParseKey(obj.Key)
+		if ok && strings.HasPrefix(f.Name, id) && !keep[obj.Key] {
+			if err := o.Root.Remove(ctx, obj.Key); err != nil {
 				return err
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"lambduck/internal/engine"
+	"lambduck/internal/storage"
 )
 
 func newEngine(t *testing.T) *engine.Engine {
@@ -20,16 +21,17 @@ func newEngine(t *testing.T) *engine.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { eng.Close() })
 	return eng
 }
 
 func ingestFiles(t *testing.T, root string, o Options, files ...string) Summary {
 	t.Helper()
-	sources, err := Expand(files, nil, t.TempDir())
+	sources, err := Expand(context.Background(), files, nil, t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Sink = FolderSink{Root: root}
+	o.Root = storage.Folder(root)
 	sum, err := Run(context.Background(), newEngine(t), sources, o, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -4,16 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sort"
-	"strings"
+
+	"lambduck/internal/bucket"
+	"lambduck/internal/storage"
 )
 
 // Source is one raw log file.
@@ -33,11 +33,19 @@ func (s Source) ID() string {
 	return "ingest-" + hex.EncodeToString(sum[:8])
 }
 
-// Expand turns command-line arguments (files, folders, "-") into sources.
-// Standard input is copied to scratch first: DuckDB reads files, and the
-// copy's content hash is its identity.
-func Expand(args []string, stdin io.Reader, scratch string) ([]Source, error) {
+// Expand turns command-line arguments into sources: files, folders (every
+// file below, in name order, hidden ones skipped), s3://bucket/key or
+// s3://bucket/prefix (s3 makes the client), and "-" for standard input.
+// Standard input and S3 objects are copied to scratch first (DuckDB reads
+// files); a copy of standard input is named by its content hash. On error,
+// the copies made so far are removed.
+func Expand(ctx context.Context, args []string, stdin io.Reader, scratch string, s3 *bucket.Provider) (_ []Source, err error) {
 	var out []Source
+	defer func() {
+		if err != nil {
+			RemoveTemporary(out)
+		}
+	}()
 	for _, arg := range args {
 		if arg == "-" {
 			src, err := fromStdin(stdin, scratch)
@@ -47,38 +55,14 @@ func Expand(args []string, stdin io.Reader, scratch string) ([]Source, error) {
 			out = append(out, src)
 			continue
 		}
-		info, err := os.Stat(arg)
+		root, key, err := storage.ParseFile(arg, s3)
 		if err != nil {
 			return nil, err
 		}
-		if !info.IsDir() {
-			src, err := fromFile(arg)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, src)
-			continue
-		}
-		var files []string
-		err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
-				files = append(files, p)
-			}
-			return nil
-		})
+		srcs, err := FetchAll(ctx, root, key, scratch)
+		out = append(out, srcs...)
 		if err != nil {
 			return nil, err
-		}
-		sort.Strings(files)
-		for _, f := range files {
-			src, err := fromFile(f)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, src)
 		}
 	}
 	if len(out) == 0 {
@@ -168,17 +152,6 @@ func (s Source) head(n int) ([]byte, error) {
 		return nil, err
 	}
 	return buf[:m], nil
-}
-
-var companySegment = regexp.MustCompile(`(?:^|/)company_id=([^/]+)/`)
-
-// CompanyFromPath finds a company_id=<id> segment in a source's path or key.
-func CompanyFromPath(p string) string {
-	m := companySegment.FindStringSubmatch(filepath.ToSlash(p))
-	if m == nil {
-		return ""
-	}
-	return m[1]
 }
 
 func isBinary(head []byte) bool {

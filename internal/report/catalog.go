@@ -2,7 +2,6 @@ package report
 
 import (
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -95,6 +94,28 @@ func (c *Catalog) Lookup(name string) (*Report, bool) {
 	return r, ok
 }
 
+// NotFoundError is a request for a report the catalog does not have.
+type NotFoundError struct {
+	Name      string
+	Available []string
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("report: %q is not a report here (available: %s)", e.Name, strings.Join(e.Available, ", "))
+}
+
+// Find returns the named report, or a *NotFoundError naming the available ones.
+func (c *Catalog) Find(name string) (*Report, error) {
+	if r, ok := c.reports[name]; ok {
+		return r, nil
+	}
+	e := &NotFoundError{Name: name}
+	for _, r := range c.All() {
+		e.Available = append(e.Available, r.Name)
+	}
+	return nil, e
+}
+
 // All returns the reports sorted by name.
 func (c *Catalog) All() []*Report {
 	out := make([]*Report, 0, len(c.reports))
@@ -154,10 +175,4 @@ func (r *Report) Bind(given map[string]any) (map[string]any, error) {
 		return nil, &ParamError{unknown[0], fmt.Sprintf("report %s has no such parameter (it takes: %s)", r.Name, want)}
 	}
 	return out, nil
-}
-
-// IsParamError reports whether err is a caller's parameter mistake.
-func IsParamError(err error) bool {
-	var pe *ParamError
-	return errors.As(err, &pe)
 }

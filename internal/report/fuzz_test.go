@@ -9,9 +9,15 @@ import (
 // The header parser and SQL scanner never panic; what they accept is one
 // SELECT/WITH statement whose $names are all declared or built in.
 func FuzzParse(f *testing.F) {
-	files, _ := fs.Glob(builtinFS, "builtin/*.sql")
+	files, err := fs.Glob(builtinFS, "builtin/*.sql")
+	if err != nil {
+		f.Fatal(err)
+	}
 	for _, p := range files {
-		b, _ := fs.ReadFile(builtinFS, p)
+		b, err := fs.ReadFile(builtinFS, p)
+		if err != nil {
+			f.Fatal(err)
+		}
 		f.Add(string(b))
 	}
 	for _, s := range []string{

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,7 +130,7 @@ func TestBind(t *testing.T) {
 	}
 	for _, b := range bad {
 		_, err := r.Bind(b.given)
-		if err == nil || !strings.Contains(err.Error(), b.want) || !IsParamError(err) {
+		if err == nil || !strings.Contains(err.Error(), b.want) || !errors.As(err, new(*ParamError)) {
 			t.Errorf("Bind(%v) = %v, want a ParamError containing %q", b.given, err, b.want)
 		}
 	}

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"time"
+
+	"lambduck/internal/layout"
 )
 
 // Type is a report parameter's declared type.
@@ -19,9 +20,6 @@ const (
 	Boolean Type = "boolean"
 )
 
-// DateLayout is the only date form lambduck accepts: YYYY-MM-DD.
-const DateLayout = "2006-01-02"
-
 // maxStringParam bounds a string parameter; reports filter on values, they do not store documents.
 const maxStringParam = 4096
 
@@ -31,18 +29,6 @@ func parseType(s string) (Type, error) {
 		return t, nil
 	}
 	return "", fmt.Errorf("unknown type %q (want string, integer, double, date or boolean)", s)
-}
-
-// ParseDate parses a YYYY-MM-DD calendar date strictly (2025-02-30 is an error).
-func ParseDate(s string) (time.Time, error) {
-	if len(s) != len(DateLayout) {
-		return time.Time{}, fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
-	}
-	t, err := time.Parse(DateLayout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a valid YYYY-MM-DD date", s)
-	}
-	return t, nil
 }
 
 // FromString converts text (a header default, a query-string value) to the type's Go value.
@@ -66,7 +52,7 @@ func (t Type) FromString(s string) (any, error) {
 		}
 		return f, nil
 	case Date:
-		return ParseDate(s)
+		return layout.ParseDate(s)
 	case Boolean:
 		b, err := strconv.ParseBool(s)
 		if err != nil {

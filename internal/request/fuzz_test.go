@@ -10,9 +10,15 @@ import (
 // Every payload — direct, HTTP, S3, SQS, or garbage — is either decoded or
 // rejected with a *Error naming a field: never a panic, never another error.
 func FuzzDecode(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/*.json")
+	seeds, err := filepath.Glob("testdata/*.json")
+	if err != nil || len(seeds) == 0 {
+		f.Fatal(err, seeds)
+	}
 	for _, s := range seeds {
-		b, _ := os.ReadFile(s)
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
 		f.Add(b)
 	}
 	for _, s := range []string{

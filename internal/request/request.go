@@ -14,8 +14,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"lambduck/internal/layout"
 	"lambduck/internal/report"
-	"lambduck/internal/store"
 )
 
 // Defaults of the event's optional fields.
@@ -156,8 +156,8 @@ func fromFields(fields map[string]json.RawMessage, trigger string) (*Request, er
 	if r.CompanyID, err = stringField(fields, "company_id"); err != nil {
 		return nil, err
 	}
-	if r.CompanyID != "" && !store.ValidCompanyID(r.CompanyID) {
-		return nil, fieldErr("company_id", "%s must match %s", quoteShort(r.CompanyID), store.CompanyIDRule)
+	if r.CompanyID != "" && !layout.ValidCompanyID(r.CompanyID) {
+		return nil, fieldErr("company_id", "%s must match %s", quoteShort(r.CompanyID), layout.CompanyIDRule)
 	}
 	for _, d := range []struct {
 		name string
@@ -170,7 +170,7 @@ func fromFields(fields map[string]json.RawMessage, trigger string) (*Request, er
 		if s == "" {
 			continue
 		}
-		if *d.dst, err = report.ParseDate(s); err != nil {
+		if *d.dst, err = layout.ParseDate(s); err != nil {
 			return nil, fieldErr(d.name, "%s", err)
 		}
 	}
@@ -213,7 +213,7 @@ func (r *Request) RequireRange(maxDays int) error {
 	case r.EndDate.IsZero():
 		return fieldErr("end_date", "is required by report %s (YYYY-MM-DD)", r.Report)
 	case r.EndDate.Before(r.StartDate):
-		return fieldErr("end_date", "%s is before start_date %s", r.EndDate.Format(report.DateLayout), r.StartDate.Format(report.DateLayout))
+		return fieldErr("end_date", "%s is before start_date %s", r.EndDate.Format(layout.DateFormat), r.StartDate.Format(layout.DateFormat))
 	}
 	if days := int(r.EndDate.Sub(r.StartDate).Hours()/24) + 1; days > maxDays {
 		return fieldErr("end_date", "the range is %d days; the longest allowed is %d (LAMBDUCK_MAX_DAYS)", days, maxDays)

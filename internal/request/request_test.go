@@ -93,7 +93,10 @@ func TestRequireRange(t *testing.T) {
 			t.Errorf("%s: got %v, want an error on %q", c.event, err, c.field)
 		}
 	}
-	r, _ := Decode([]byte(`{"company_id": "1690", "start_date": "2024-01-01", "end_date": "2024-12-31"}`), 1<<20)
+	r, err := Decode([]byte(`{"company_id": "1690", "start_date": "2024-01-01", "end_date": "2024-12-31"}`), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := r.RequireRange(366); err != nil {
 		t.Errorf("a leap year is 366 days: %v", err)
 	}
@@ -123,7 +126,10 @@ func fixture(t *testing.T, file string, body string, base64Body bool, query map[
 		body = base64.StdEncoding.EncodeToString([]byte(body))
 	}
 	ev["body"], ev["isBase64Encoded"], ev["queryStringParameters"] = body, base64Body, query
-	out, _ := json.Marshal(ev)
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 

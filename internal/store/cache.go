@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"lambduck/internal/bucket"
+	"lambduck/internal/storage"
 )
 
 // Cache keeps staged S3 objects on local disk for the next invocation of
@@ -28,7 +28,7 @@ type Cache struct {
 
 	mu    sync.Mutex
 	used  int64
-	items map[string]*cacheItem // by bucket + "/" + key
+	items map[string]*cacheItem // by the object's location
 	lru   *list.List            // front: most recently used
 }
 
@@ -67,11 +67,11 @@ func (c *Cache) Used() int64 {
 	return c.used
 }
 
-// Fetch makes every object local, downloading only those missing or changed,
-// at most concurrency at a time, and returns their paths (in order) and the
-// bytes downloaded. It fails before downloading anything when the objects
-// cannot fit the budget together.
-func (c *Cache) Fetch(ctx context.Context, client *bucket.Client, objs []bucket.Object, concurrency int) ([]string, int64, error) {
+// Fetch makes every object of root local, downloading only those missing
+// or changed, at most concurrency at a time, and returns their paths (in
+// order) and the bytes downloaded. It fails before downloading anything
+// when the objects cannot fit the budget together.
+func (c *Cache) Fetch(ctx context.Context, root *storage.Root, objs []storage.Object, concurrency int) ([]string, int64, error) {
 	var need int64
 	for _, o := range objs {
 		need += o.Size
@@ -80,19 +80,21 @@ func (c *Cache) Fetch(ctx context.Context, client *bucket.Client, objs []bucket.
 		return nil, 0, &TooLargeError{Need: need, Budget: c.budget, Files: len(objs)}
 	}
 	paths := make([]string, len(objs))
+	ids := make([]string, len(objs))
 	var fetch []int
 	var fetchBytes int64
 	pinned := map[string]bool{}
 	c.mu.Lock()
 	for i, o := range objs {
-		id := o.Bucket + "/" + o.Key
 		if strings.Contains(o.Key, "..") || strings.HasPrefix(o.Key, "/") {
 			c.mu.Unlock()
 			return nil, 0, fmt.Errorf("store: refusing object key %q", o.Key)
 		}
-		pinned[id] = true
-		paths[i] = filepath.Join(c.dir, o.Bucket, filepath.FromSlash(o.Key))
-		if it, ok := c.items[id]; ok && it.etag == o.ETag {
+		// The location keeps the Hive partition in the cached file's path.
+		ids[i] = strings.TrimPrefix(root.Location(o.Key), "s3://")
+		pinned[ids[i]] = true
+		paths[i] = filepath.Join(c.dir, filepath.FromSlash(ids[i]))
+		if it, ok := c.items[ids[i]]; ok && it.etag == o.Version {
 			c.lru.MoveToFront(it.elem)
 			continue
 		}
@@ -117,17 +119,16 @@ func (c *Cache) Fetch(ctx context.Context, client *bucket.Client, objs []bucket.
 	for _, i := range fetch {
 		o := objs[i]
 		g.Go(func() error {
-			if err := client.Download(gctx, o, paths[i]); err != nil {
+			if _, err := root.Fetch(gctx, o, paths[i]); err != nil {
 				return err
 			}
 			c.mu.Lock()
-			id := o.Bucket + "/" + o.Key
-			if old, ok := c.items[id]; ok {
+			if old, ok := c.items[ids[i]]; ok {
 				c.removeEntryLocked(old)
 			}
-			it := &cacheItem{id: id, etag: o.ETag, path: paths[i], size: o.Size}
+			it := &cacheItem{id: ids[i], etag: o.Version, path: paths[i], size: o.Size}
 			it.elem = c.lru.PushFront(it)
-			c.items[id] = it
+			c.items[ids[i]] = it
 			c.used += o.Size
 			c.mu.Unlock()
 			mu.Lock()
@@ -140,6 +141,15 @@ func (c *Cache) Fetch(ctx context.Context, client *bucket.Client, objs []bucket.
 		return nil, downloaded, err
 	}
 	return paths, downloaded, nil
+}
+
+// Clear removes every cached file.
+func (c *Cache) Clear() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.items, c.used = map[string]*cacheItem{}, 0
+	c.lru.Init()
+	return os.RemoveAll(c.dir)
 }
 
 func (c *Cache) removeLocked(it *cacheItem) {

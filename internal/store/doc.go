@@ -1,5 +1,6 @@
-// Package store chooses a request's files. The data root holds
-// Hive-partitioned Parquet, company_id=<id>/date=<YYYY-MM-DD>/<name>.parquet;
-// a request for company X over [a, b] looks only into the folders of X for
-// the days a…b, so pruning happens before DuckDB sees a path.
+// Package store chooses a request's files. A request for company X over
+// days a…b looks only under X's partitions for those days (package layout),
+// so pruning happens before DuckDB sees a path. A data root in a folder is
+// read in place; one in S3 is staged into the warm cache (cache.go), from
+// which DuckDB reads it.
 package store

@@ -6,13 +6,17 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"lambduck/internal/storage"
 )
 
 func TestSelectPrunesByCompanyAndDate(t *testing.T) {
 	root := t.TempDir()
 	mk := func(rel string, size int) {
 		p := filepath.Join(root, rel)
-		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, make([]byte, size), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -27,13 +31,15 @@ func TestSelectPrunesByCompanyAndDate(t *testing.T) {
 	mk("company_id=16900/date=2025-04-01/a.parquet", 50) // a prefix of another tenant's id
 	mk("company_id=1691/date=2025-04-01/a.parquet", 60)
 	// A link planted in 1690's folder that points at 1691's data is not followed.
-	os.Symlink(filepath.Join(root, "company_id=1691/date=2025-04-01/a.parquet"),
-		filepath.Join(root, "company_id=1690/date=2025-04-03/link.parquet"))
-	os.MkdirAll(filepath.Join(root, "company_id=1690/date=2025-04-03"), 0o755)
-	os.Symlink(filepath.Join(root, "company_id=1691/date=2025-04-01/a.parquet"),
-		filepath.Join(root, "company_id=1690/date=2025-04-03/link.parquet"))
+	if err := os.MkdirAll(filepath.Join(root, "company_id=1690/date=2025-04-03"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "company_id=1691/date=2025-04-01/a.parquet"),
+		filepath.Join(root, "company_id=1690/date=2025-04-03/link.parquet")); err != nil {
+		t.Fatal(err)
+	}
 
-	l, err := NewLocal(root)
+	l, err := New(storage.Folder(root), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

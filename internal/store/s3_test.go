@@ -1,7 +1,12 @@
 package store_test
 
 import (
+	"io"
+	"net"
+	"sync/atomic"
+
 	"context"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +15,7 @@ import (
 
 	"lambduck/internal/bucket"
 	"lambduck/internal/s3test"
+	"lambduck/internal/storage"
 	"lambduck/internal/store"
 )
 
@@ -19,28 +25,40 @@ func TestS3CacheEvictsLeastRecentlyUsedWithinBudget(t *testing.T) {
 	srv := s3test.Start(t, "lake")
 	c := srv.Client()
 	src := filepath.Join(t.TempDir(), "f.parquet")
-	os.WriteFile(src, make([]byte, 1000), 0o644)
-	for _, d := range []string{"01", "02", "03", "04", "05"} {
-		c.Upload(context.Background(), "lake", "data/company_id=1/date=2025-04-"+d+"/f.parquet", src)
+	if err := os.WriteFile(src, make([]byte, 1000), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	c.Upload(context.Background(), "lake", "data/company_id=1/date=2025-04-02/.tmp.parquet", src)
-	c.Upload(context.Background(), "lake", "data/company_id=10/date=2025-04-02/f.parquet", src)
-	cache, err := store.NewCache(t.TempDir(), 3000)
+	for _, d := range []string{"01", "02", "03", "04", "05"} {
+		if err := c.Upload(context.Background(), "lake", "data/company_id=1/date=2025-04-"+d+"/f.parquet", src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Upload(context.Background(), "lake", "data/company_id=1/date=2025-04-02/.tmp.parquet", src); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upload(context.Background(), "lake", "data/company_id=10/date=2025-04-02/f.parquet", src); err != nil {
+		t.Fatal(err)
+	}
+	root, err := storage.Parse("s3://lake/data", bucket.Ready(c))
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, _ := bucket.ParseURI("s3://lake/data")
-	s := &store.S3{Client: c, Root: root, Cache: cache, Concurrency: 4}
+	s, err := store.New(root, store.Options{CacheDir: t.TempDir(), CacheBytes: 3000, Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
 	sel, err := s.Select(context.Background(), "1", day("2025-04-01"), day("2025-04-03"))
 	if err != nil || len(sel.Files) != 3 || sel.Downloaded != 3000 || sel.ListRequests != 3 {
 		t.Fatalf("%v %+v", err, sel)
 	}
 	sel, err = s.Select(context.Background(), "1", day("2025-04-03"), day("2025-04-05"))
-	if err != nil || sel.Downloaded != 2000 || cache.Used() != 3000 {
-		t.Fatalf("%v %+v, cache holds %d", err, sel, cache.Used())
+	if err != nil || sel.Downloaded != 2000 {
+		t.Fatalf("%v %+v", err, sel)
 	}
 	// Days 1 and 2 were evicted (least recently used); day 3 was kept.
-	sel, _ = s.Select(context.Background(), "1", day("2025-04-03"), day("2025-04-03"))
+	if sel, err = s.Select(context.Background(), "1", day("2025-04-03"), day("2025-04-03")); err != nil {
+		t.Fatal(err)
+	}
 	if sel.Downloaded != 0 {
 		t.Errorf("day 3 should still be cached: %+v", sel)
 	}
@@ -53,16 +71,29 @@ func TestS3ObjectDeletedBetweenListAndGet(t *testing.T) {
 	srv := s3test.Start(t, "lake")
 	c := srv.Client()
 	src := filepath.Join(t.TempDir(), "f.parquet")
-	os.WriteFile(src, []byte("parquet"), 0o644)
-	c.Upload(context.Background(), "lake", "data/company_id=1/date=2025-04-01/f.parquet", src)
-	objs, _, err := c.List(context.Background(), "lake", "data/company_id=1/", "", nil)
+	if err := os.WriteFile(src, []byte("parquet"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upload(context.Background(), "lake", "data/company_id=1/date=2025-04-01/f.parquet", src); err != nil {
+		t.Fatal(err)
+	}
+	root, err := storage.Parse("s3://lake/", bucket.Ready(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, _, err := root.List(context.Background(), "data/company_id=1/", "", nil)
 	if err != nil || len(objs) != 1 {
 		t.Fatal(err, objs)
 	}
-	c.Delete(context.Background(), "lake", objs[0].Key)
+	if err := c.Delete(context.Background(), "lake", "data/"+strings.TrimPrefix(objs[0].Key, "data/")); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	cache, _ := store.NewCache(dir, 1<<20)
-	_, _, err = cache.Fetch(context.Background(), c, objs, 2)
+	cache, err := store.NewCache(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = cache.Fetch(context.Background(), root, objs, 2)
 	if err == nil || !bucket.IsNotFound(err) || !strings.Contains(err.Error(), "f.parquet") {
 		t.Errorf("got %v", err)
 	}
@@ -86,7 +117,9 @@ func TestS3ServerStoppedMidStaging(t *testing.T) {
 	srv := s3test.Start(t, "lake")
 	c := srv.Client()
 	src := filepath.Join(t.TempDir(), "f.parquet")
-	os.WriteFile(src, make([]byte, 4<<20), 0o644)
+	if err := os.WriteFile(src, make([]byte, 4<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	const days = 40
 	for d := 0; d < days; d++ {
 		key := "data/company_id=1/date=" + day("2025-03-01").AddDate(0, 0, d).Format("2006-01-02") + "/f.parquet"
@@ -95,14 +128,26 @@ func TestS3ServerStoppedMidStaging(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	cache, _ := store.NewCache(dir, 1<<30)
-	root, _ := bucket.ParseURI("s3://lake/data")
-	s := &store.S3{Client: c, Root: root, Cache: cache, Concurrency: 1}
-	from, to := day("2025-03-01"), day("2025-03-01").AddDate(0, 0, days-1)
+	cache, err := store.NewCache(dir, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := storage.Parse("s3://lake/data", bucket.Ready(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := func() (store.Selection, error) {
+		objs, _, err := root.List(context.Background(), "company_id=1/", "", nil)
+		if err != nil {
+			return store.Selection{}, err
+		}
+		paths, n, err := cache.Fetch(context.Background(), root, objs, 1)
+		return store.Selection{Files: make([]store.File, len(paths)), Downloaded: n}, err
+	}
 
 	done := make(chan error, 1)
 	go func() {
-		_, err := s.Select(context.Background(), "1", from, to)
+		_, err := s()
 		done <- err
 	}()
 	for deadline := time.Now().Add(10 * time.Second); cache.Used() == 0; time.Sleep(100 * time.Microsecond) {
@@ -129,10 +174,127 @@ func TestS3ServerStoppedMidStaging(t *testing.T) {
 	if len(partial) != 0 {
 		t.Errorf("partial downloads left: %v", partial)
 	}
-	srv.Restart(t)
-	sel, err := s.Select(context.Background(), "1", from, to)
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := s()
 	if err != nil || len(sel.Files) != days || sel.Downloaded != int64(days*(4<<20))-used {
 		t.Errorf("after the restart: %v, %d files, %d bytes downloaded (want %d)", err, len(sel.Files), sel.Downloaded, int64(days*(4<<20))-used)
 	}
 	t.Logf("stopped after %d of %d objects: %v", used/(4<<20), days, stopErr)
+}
+
+// cutter is a TCP proxy on loopback in front of the S3 server that, while
+// cutting, closes every connection once it has carried limit bytes from the
+// server: downloads break in the middle of an object's body.
+type cutter struct {
+	l       net.Listener
+	target  string
+	limit   int64
+	cutting atomic.Bool
+	cuts    atomic.Int64
+}
+
+func startCutter(t *testing.T, target string, limit int64) *cutter {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cutter{l: l, target: target, limit: limit}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go c.serve(in)
+		}
+	}()
+	return c
+}
+
+func (c *cutter) serve(in net.Conn) {
+	defer in.Close()
+	out, err := net.Dial("tcp", c.target)
+	if err != nil {
+		return
+	}
+	defer out.Close()
+	go io.Copy(out, in)
+	var sent int64
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := out.Read(buf)
+		if n > 0 {
+			if c.cutting.Load() && sent+int64(n) > c.limit {
+				in.Write(buf[:c.limit-sent])
+				c.cuts.Add(1)
+				return // both ends closed mid-body
+			}
+			if _, werr := in.Write(buf[:n]); werr != nil {
+				return
+			}
+			sent += int64(n)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// A download cut off in the middle of an object's body fails the request,
+// leaves no partial file and accounts nothing for that object; with the
+// network whole again the same selection completes.
+func TestDownloadCutMidTransfer(t *testing.T) {
+	srv := s3test.Start(t, "lake")
+	src := filepath.Join(t.TempDir(), "f.parquet")
+	if err := os.WriteFile(src, make([]byte, 4<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"01", "02", "03", "04", "05"} {
+		if err := srv.Client().Upload(context.Background(), "lake", "data/company_id=1/date=2025-04-"+d+"/f.parquet", src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy := startCutter(t, strings.TrimPrefix(srv.Endpoint, "http://"), 1<<20)
+	cfg := srv.Config(s3test.AccessKey, s3test.SecretKey)
+	cfg.BaseEndpoint = aws.String("http://" + proxy.l.Addr().String())
+	cfg.RetryMaxAttempts = 1
+	root, err := storage.Parse("s3://lake/data", bucket.Ready(bucket.NewFromConfig(cfg, true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s, err := store.New(root, store.Options{CacheDir: dir, CacheBytes: 1 << 30, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.cutting.Store(true)
+	if _, err := s.Select(context.Background(), "1", day("2025-04-01"), day("2025-04-05")); err == nil {
+		t.Fatal("every download was cut, yet the selection succeeded")
+	}
+	if proxy.cuts.Load() == 0 {
+		t.Fatal("no connection was cut mid-body")
+	}
+	var left []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) != 0 {
+		t.Errorf("a cut download left files: %v", left)
+	}
+	proxy.cutting.Store(false)
+	sel, err := s.Select(context.Background(), "1", day("2025-04-01"), day("2025-04-05"))
+	if err != nil || len(sel.Files) != 5 || sel.Downloaded != 5*(4<<20) {
+		t.Fatalf("after the cut: %v, %d files, %d bytes downloaded", err, len(sel.Files), sel.Downloaded)
+	}
+	for _, f := range sel.Files {
+		if info, err := os.Stat(f.Path); err != nil || info.Size() != 4<<20 {
+			t.Errorf("%s: %v, %v", f.Path, info, err)
+		}
+	}
 }

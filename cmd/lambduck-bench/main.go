@@ -1,4 +1,10 @@
-package cli
+// Command lambduck-bench measures lambduck against baselines run in the same
+// process (docs/performance.md keeps the latest table). It is its own
+// binary so that the Lambda function links none of its harness: the S3
+// test server's launcher and the aws-lambda-rie driver.
+//
+//	go run ./cmd/lambduck-bench --help
+package main
 
 import (
 	"encoding/json"
@@ -12,6 +18,15 @@ import (
 	"lambduck/internal/bench"
 )
 
+func main() {
+	cmd := newBench()
+	cmd.SilenceUsage = true
+	if err := cmd.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "lambduck-bench:", err)
+		os.Exit(1)
+	}
+}
+
 func newBench() *cobra.Command {
 	var (
 		o       bench.Options
@@ -19,7 +34,7 @@ func newBench() *cobra.Command {
 		keep    bool
 	)
 	cmd := &cobra.Command{
-		Use:   "bench",
+		Use:   "lambduck-bench",
 		Short: "Measure lambduck against baselines run in the same process (prints a table, writes JSON)",
 		Long: `Builds its own data with gen, starts its own S3 server (versitygw, from
 LAMBDUCK_VERSITYGW or .tools/bin/versitygw, which make test installs), runs each
@@ -46,9 +61,10 @@ docs/performance.md keeps the latest table.`,
 				o.GoAccess, _ = exec.LookPath("goaccess")
 			}
 			if o.Bootstrap == "" {
-				if o.Bootstrap, err = os.Executable(); err != nil {
-					return err
-				}
+				o.Bootstrap = os.Getenv("LAMBDUCK_BOOTSTRAP")
+			}
+			if o.Bootstrap == "" && o.Rie != "" {
+				return fmt.Errorf("--bootstrap: name the lambduck binary to run under aws-lambda-rie (make build, or make bootstrap), or set LAMBDUCK_BOOTSTRAP")
 			}
 			work, err := os.MkdirTemp("", "lambduck-bench-")
 			if err != nil {
@@ -75,6 +91,7 @@ docs/performance.md keeps the latest table.`,
 	f.IntVar(&o.Runs, "runs", 5, "repetitions of each measurement")
 	f.StringVar(&o.VersityGW, "versitygw", "", "path of versitygw (default: LAMBDUCK_VERSITYGW, else .tools/bin/versitygw)")
 	f.StringVar(&o.Rie, "rie", "", "path of aws-lambda-rie (default: LAMBDUCK_RIE, else .tools/bin/aws-lambda-rie)")
+	f.StringVar(&o.Bootstrap, "bootstrap", "", "the lambduck binary that runs under aws-lambda-rie (#5, #6, #8; default: LAMBDUCK_BOOTSTRAP)")
 	f.StringVar(&o.GoAccess, "goaccess", "", "path of goaccess (default: found on PATH; #4 is skipped without it)")
 	f.IntVar(&o.RawLines, "raw-lines", 5000000, "lines of the raw Combined log of #4 (0 skips it)")
 	f.StringVar(&jsonOut, "json", "", "also write the result as JSON to this file")

@@ -1,1 +1,0 @@
-SELECT count(*) AS n FROM range(1000000000000) a, access_logs

@@ -1,0 +1,66 @@
+package handler
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Result is a report's answer.
+type Result struct {
+	RequestID string         `json:"request_id"`
+	Report    string         `json:"report"`
+	CompanyID string         `json:"company_id,omitempty"`
+	StartDate string         `json:"start_date,omitempty"`
+	EndDate   string         `json:"end_date,omitempty"`
+	Format    string         `json:"format"`
+	Params    map[string]any `json:"params"` // as the caller would write them, defaults filled in
+	Columns   []string       `json:"columns"`
+	// Rows are the result when it is inline (format json and within the
+	// inline limit), each in column order; nil when it was exported.
+	Rows     [][]any `json:"-"`
+	RowCount int64   `json:"row_count"`
+	Location string  `json:"location,omitempty"` // an export: a path or s3://bucket/key
+	URL      string  `json:"url,omitempty"`      // an export to S3: a presigned GET URL
+	Stats    Stats   `json:"stats"`
+
+	encodedRows json.RawMessage // Rows as JSON, kept from the inline size check
+}
+
+// Stats say what answering cost.
+type Stats struct {
+	Files     int   `json:"files"`      // files selected
+	BytesRead int64 `json:"bytes_read"` // their total size
+	// For an S3 data root: bytes downloaded for this request (0 when warm)
+	// and LIST requests made.
+	BytesDownloaded *int64  `json:"bytes_downloaded,omitempty"`
+	ListRequests    *int    `json:"list_requests,omitempty"`
+	DurationMS      float64 `json:"duration_ms"`
+	// InstanceReused: the DuckDB instance served the previous request, which
+	// was for the same company and exactly the same files.
+	InstanceReused bool `json:"instance_reused"`
+}
+
+// MarshalJSON writes the body of a success: the fields above, and the rows
+// as "data" when the result is inline.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	data := r.encodedRows
+	if data == nil && r.Rows != nil {
+		var err error
+		if data, err = encodeRows(r.Rows); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(struct {
+		*plain
+		Data json.RawMessage `json:"data,omitempty"`
+	}{(*plain)(r), data})
+}
+
+func encodeRows(rows [][]any) (json.RawMessage, error) {
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return nil, fmt.Errorf("encoding rows: %w", err)
+	}
+	return b, nil
+}

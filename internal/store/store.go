@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"lambduck/internal/layout"
+	"lambduck/internal/storage"
+)
+
+// Store selects files from one data root.
+type Store struct {
+	root        *storage.Root
+	cache       *Cache // for a remote root
+	concurrency int    // parallel downloads
+}
+
+// Options configure a store over a remote root.
+type Options struct {
+	CacheDir    string // where staged objects are kept between requests
+	CacheBytes  int64  // the cache's budget; 0: half the file system that holds CacheDir
+	Concurrency int    // parallel downloads; 0: 8
+}
+
+// New returns the store of root. A remote root gets a warm cache in
+// o.CacheDir (what a previous process left there is removed).
+func New(root *storage.Root, o Options) (*Store, error) {
+	s := &Store{root: root, concurrency: max(o.Concurrency, 1)}
+	if o.Concurrency == 0 {
+		s.concurrency = 8
+	}
+	if root.Remote() {
+		budget := o.CacheBytes
+		if budget == 0 {
+			budget = halfOfFileSystem(o.CacheDir)
+		}
+		var err error
+		if s.cache, err = NewCache(o.CacheDir, budget); err != nil {
+			return nil, fmt.Errorf("store: cache: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Root is the data root the store reads.
+func (s *Store) Root() *storage.Root { return s.root }
+
+// Close removes the warm cache's files.
+func (s *Store) Close() error {
+	if s.cache == nil {
+		return nil
+	}
+	return s.cache.Clear()
+}
+
+// File is one selected Parquet file.
+type File struct {
+	Path string // local path DuckDB opens
+	Size int64
+}
+
+// Selection is what a request reads.
+type Selection struct {
+	Files []File
+	Bytes int64
+	// For a remote data root: bytes downloaded for this request (0 when
+	// every object was in the warm cache) and LIST requests made.
+	Remote       bool
+	Downloaded   int64
+	ListRequests int
+}
+
+// Paths returns the files' paths.
+func (s Selection) Paths() []string {
+	out := make([]string, len(s.Files))
+	for i, f := range s.Files {
+		out[i] = f.Path
+	}
+	return out
+}
+
+// Select lists the data files of company for the days start…end and makes
+// them local.
+func (s *Store) Select(ctx context.Context, company string, start, end time.Time) (Selection, error) {
+	if !layout.ValidCompanyID(company) {
+		return Selection{}, fmt.Errorf("store: invalid company id %q", company)
+	}
+	objs, requests, err := s.list(ctx, company, start, end)
+	if err != nil {
+		return Selection{}, err
+	}
+	sel := Selection{Remote: s.root.Remote(), ListRequests: requests}
+	paths := make([]string, len(objs))
+	if s.cache != nil {
+		paths, sel.Downloaded, err = s.cache.Fetch(ctx, s.root, objs, s.concurrency)
+		if err != nil {
+			return sel, err
+		}
+	} else {
+		for i, o := range objs {
+			if paths[i], err = s.root.Fetch(ctx, o, ""); err != nil {
+				return sel, err
+			}
+		}
+	}
+	for i, o := range objs {
+		sel.Files = append(sel.Files, File{Path: paths[i], Size: o.Size})
+		sel.Bytes += o.Size
+	}
+	return sel, nil
+}
+
+// perDayListingMaxDays: up to this many days, one listing per day prefix
+// (in parallel: one round trip); beyond, one listing of the company's
+// prefix that starts at the first day and stops after the last (one S3
+// request per 1,000 objects in the range). docs/decisions.md has the
+// measurement.
+const perDayListingMaxDays = 3
+
+func (s *Store) list(ctx context.Context, company string, start, end time.Time) ([]storage.Object, int, error) {
+	companyPrefix := layout.CompanyPrefix(company)
+	first, last := start.Format(layout.DateFormat), end.Format(layout.DateFormat)
+	keep := func(o storage.Object) bool {
+		f, ok := layout.ParseKey(o.Key)
+		return ok && f.Company == company && f.Day >= first && f.Day <= last
+	}
+	var (
+		mu       sync.Mutex
+		out      []storage.Object
+		requests int
+	)
+	add := func(objs []storage.Object, n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		requests += n
+		for _, o := range objs {
+			if keep(o) {
+				out = append(out, o)
+			}
+		}
+	}
+	days := layout.Days(start, end)
+	if len(days) <= perDayListingMaxDays {
+		g, gctx := errgroup.WithContext(ctx)
+		for _, d := range days {
+			g.Go(func() error {
+				objs, n, err := s.root.List(gctx, layout.DayPrefix(company, d), "", nil)
+				add(objs, n)
+				return err
+			})
+		}
+		err := g.Wait()
+		sortObjects(out)
+		return out, requests, err
+	}
+	// "date=2025-04-01" sorts just before every key of that day.
+	objs, n, err := s.root.List(ctx, companyPrefix, companyPrefix+"date="+first,
+		func(key string) bool { return strings.TrimPrefix(key, companyPrefix) > "date="+last+"/\xff" })
+	add(objs, n)
+	return out, requests, err
+}
+
+func sortObjects(objs []storage.Object) {
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
+}
+
+// halfOfFileSystem is the default cache budget: half of the file system
+// that holds dir (Lambda's ephemeral storage), leaving the rest to spill
+// files and exports.
+func halfOfFileSystem(dir string) int64 {
+	var st syscall.Statfs_t
+	// The folder may not exist yet: ask the nearest one that does.
+	for p := dir; ; p = filepath.Dir(p) {
+		if syscall.Statfs(p, &st) == nil {
+			return int64(st.Blocks) * int64(st.Bsize) / 2
+		}
+		if p == filepath.Dir(p) {
+			return 256 << 20
+		}
+	}
+}

@@ -1,0 +1,57 @@
+// Package testkit holds what several packages' tests share: an answer to
+// access_summary computed without any lambduck code, and what package engine
+// leaves on disk. Only tests import it.
+package testkit
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/duckdb/duckdb-go/v2" // the independent query's own DuckDB
+)
+
+// AccessSummary computes access_summary's six figures (hits, unique
+// visitors, bandwidth, distinct paths, 404s, 5xx) for company over
+// from…to (YYYY-MM-DD) straight from the files under the data root folder,
+// with a plain DuckDB and SQL written apart from the report's.
+func AccessSummary(root, company, from, to string) ([6]int64, error) {
+	var v [6]int64
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return v, err
+	}
+	defer db.Close()
+	err = db.QueryRow(fmt.Sprintf(`
+		SELECT count(*),
+		       count(DISTINCT (client_ip, date, user_agent)) FILTER (WHERE status < 400 OR status >= 500),
+		       sum(bytes), count(DISTINCT path),
+		       count(*) FILTER (WHERE status = 404), count(*) FILTER (WHERE status >= 500)
+		FROM read_parquet('%s/company_id=%s/*/*.parquet', hive_partitioning = true, hive_types = {'date': DATE})
+		WHERE date BETWEEN DATE '%s' AND DATE '%s'`, root, company, from, to)).
+		Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5])
+	return v, err
+}
+
+// Leftovers lists what requests left under a scratch folder: every entry
+// except the idle instance's folder (req-*, holding only an empty spill
+// folder). Tests use it to show that nothing of a request stays on disk.
+func Leftovers(scratch string) []string {
+	entries, _ := os.ReadDir(scratch)
+	var out []string
+	idle := 0
+	for _, en := range entries {
+		if en.IsDir() && strings.HasPrefix(en.Name(), "req-") && idle == 0 {
+			inside, _ := os.ReadDir(filepath.Join(scratch, en.Name()))
+			spill, _ := os.ReadDir(filepath.Join(scratch, en.Name(), "spill"))
+			if len(inside) == 1 && inside[0].Name() == "spill" && len(spill) == 0 {
+				idle++
+				continue
+			}
+		}
+		out = append(out, en.Name())
+	}
+	return out
+}
