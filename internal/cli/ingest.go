@@ -19,7 +19,7 @@ func newIngest() *cobra.Command {
 		asJSON               bool
 	)
 	cmd := &cobra.Command{
-		Use:   "ingest [--format combined|alb|cloudfront|jsonl] [--company ID] SOURCE…",
+		Use:   "ingest [--format combined|common|alb|cloudfront|jsonl] [--company ID] SOURCE…",
 		Short: "Turn raw access logs into the partitioned Parquet layout",
 		Long: `Reads raw access logs — NCSA Combined (nginx/Apache), AWS ALB, CloudFront
 standard logs, JSON lines; plain or gzip — from files, folders (recursively),
@@ -94,7 +94,7 @@ The exit status is 1 when any source was rejected.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "", "combined, alb, cloudfront or jsonl (default: detected per file)")
+	f.StringVar(&format, "format", "", "combined, common, alb, cloudfront or jsonl (default: detected per file)")
 	f.StringVar(&company, "company", "", "company id for every source (default: the company_id=<id> path segment)")
 	f.StringVar(&out, "out", "", "data root to write (default: LAMBDUCK_DATA, else .lambduck/demo/data)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")

@@ -181,6 +181,37 @@ func TestNotALogRejectedWhole(t *testing.T) {
 	}
 }
 
+// A run of NUL bytes (a crash's leftover) in the first 64 KiB makes a log
+// neither binary nor unreadable: the NUL line is one rejected line, with its
+// number, as it is further down; a file that is all NULs is not a log.
+func TestNULRunIsARejectedLineNotABinaryFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.log")
+	genCombined(t, good, 100, 3)
+	text, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(text), "\n")
+	crashed := filepath.Join(dir, "crashed.log")
+	withNULs := strings.Join(lines[:2], "") + strings.Repeat("\x00", 4096) + "\n" + strings.Join(lines[2:], "")
+	if err := os.WriteFile(crashed, []byte(withNULs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zeros := filepath.Join(dir, "zeros.log")
+	if err := os.WriteFile(zeros, make([]byte, 8192), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := ingestFiles(t, t.TempDir(), Options{Company: "1690"}, crashed, zeros)
+	s := sum.Sources[0]
+	if s.Error != "" || s.RowsWritten != 300 || s.LinesRejected != 1 || len(s.FirstRejected) != 1 || s.FirstRejected[0].Line != 3 {
+		t.Errorf("a NUL run on line 3: %+v", s)
+	}
+	if z := sum.Sources[1]; !z.Rejected || !strings.Contains(z.Error, "binary") {
+		t.Errorf("a file of NULs: %+v", z)
+	}
+}
+
 func mustAbs(p string) string { a, _ := filepath.Abs(p); return a }
 
 func TestGzipStdinAndCompanyFromPath(t *testing.T) {
@@ -266,7 +297,7 @@ func TestPartitionDateFollowsTimeZone(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	for file, want := range map[string]string{"combined.log": "combined", "alb.log": "alb", "cloudfront.log": "cloudfront", "jsonl.log": "jsonl"} {
+	for file, want := range map[string]string{"combined.log": "combined", "common.log": "common", "realworld-combined.log": "combined", "alb.log": "alb", "cloudfront.log": "cloudfront", "jsonl.log": "jsonl"} {
 		head, err := os.ReadFile(filepath.Join("testdata", file))
 		if err != nil {
 			t.Fatal(err)

@@ -8,57 +8,137 @@ import (
 )
 
 // Formats ingest reads.
-var Formats = []string{"combined", "alb", "cloudfront", "jsonl"}
+var Formats = []string{"combined", "common", "alb", "cloudfront", "jsonl"}
 
 // Every format's SQL turns the relation lines(line) into the normalised
 // columns of package layout plus `ok`. A line is rejected exactly when ok
 // is not true. docs/ingest.md documents each format's mapping.
 
-// combinedSQL parses NCSA Combined (and Common) Log Format in one pass of
-// string functions (a regular expression per line costs several times
-// more): escaped quotes (\") become U+E000 so that a line splits on '"' into
-// 7 parts (3 for Common), and they are restored only in lines that had them.
-const combinedSQL = `
+// httpMethods and httpProtocols are GoAccess's lists: a request's method is
+// the first of these its text starts with (case-insensitive), and its
+// protocol must start with one of the protocols.
+const (
+	httpMethods = `['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT', 'PATCH', 'SEARCH',
+        'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'VERSION-CONTROL', 'REPORT',
+        'CHECKOUT', 'CHECKIN', 'UNCHECKOUT', 'MKWORKSPACE', 'UPDATE', 'LABEL', 'MERGE', 'BASELINE-CONTROL',
+        'MKACTIVITY', 'ORDERPATCH']`
+	// ipv4 is a dotted quad without leading zeros (what inet_pton reads);
+	// ipv6 is hex groups with at most one "::" and an optional IPv4 tail.
+	ipv4 = `(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}`
+	ipv6 = `(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){0,6}([0-9A-Fa-f]{1,4})?::([0-9A-Fa-f]{1,4}:){0,6}([0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){0,5}([0-9A-Fa-f]{1,4})?::([0-9A-Fa-f]{1,4}:){0,5}` + ipv4 + `|([0-9A-Fa-f]{1,4}:){6}` + ipv4 + `)`
+)
+
+// requestSQL splits the request field (r: its text, tok: its space-separated
+// tokens) into method, path, query and protocol the way GoAccess does: the
+// method is the first known method the text starts with; then the protocol
+// is the text after the last space and must be a known one, and the path is
+// what lies between (else the path is "-"). Without a known method the whole
+// text is the path ("-", "", a scanner's binary junk). The path is
+// percent-decoded, cut at a NUL, stripped of line breaks and trimmed (the
+// text as written when that leaves nothing, or when it does not decode to
+// UTF-8), and cut at a '?' that is not its first character.
+const requestSQL = `
+req_m AS (
+    SELECT *,
+        -- The usual request, "GET /path HTTP/1.1", takes no position
+        -- arithmetic; the rest are worked out only for the lines that need it.
+        (len(tok) = 3 AND tok[1] IN ('GET', 'POST', 'HEAD') AND tok[3] IN ('HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/2', 'HTTP/3')
+            AND tok[2] <> '') IS TRUE AS usual,
+        tok[-1] AS proto_tok
+    FROM req_in
+), req_meth AS (
+    SELECT *,
+        CASE WHEN usual THEN tok[1]
+             ELSE list_filter(` + httpMethods + `, x -> starts_with(upper(r), x))[1] END AS meth,
+        usual AND NOT contains(tok[2], '%') AS plain
+    FROM req_m
+), req_raw AS (
+    SELECT *,
+        CASE WHEN plain THEN NULL
+             WHEN usual THEN tok[2] || ' '
+             WHEN meth IS NULL THEN r
+             WHEN NOT (len(tok) > 1 AND starts_with(upper(proto_tok), 'HTTP/')
+                 AND (substr(proto_tok, 6, 3) IN ('1.0', '1.1') OR substr(proto_tok, 6, 1) IN ('2', '3'))) THEN NULL
+             WHEN length(r) - length(proto_tok) - length(meth) - 1 > 0
+                 THEN substr(r, length(meth) + 2, length(r) - length(proto_tok) - length(meth) - 1) END AS raw_sp
+    FROM req_meth
+), req_dec AS (
+    SELECT *,
+        CASE WHEN raw_sp IS NULL THEN NULL
+             WHEN NOT contains(raw_sp, '%') THEN nullif(trim(raw_sp, E' \t\r\x0b\x0c'), '')
+             ELSE nullif(trim(replace(replace(split_part(coalesce(TRY(url_decode(raw_sp)), raw_sp), chr(0), 1), chr(10), ''), chr(13), ''),
+                 E' \t\n\r\x0b\x0c'), '') END AS d1
+    FROM req_raw
+), req_out AS (
+    SELECT *,
+        CASE WHEN plain THEN CASE WHEN strpos(tok[2], '?') > 1 THEN split_part(tok[2], '?', 1) ELSE tok[2] END
+             WHEN raw_sp IS NULL THEN '-'
+             WHEN d1 IS NULL THEN raw_sp
+             WHEN strpos(d1, '?') > 1 THEN split_part(d1, '?', 1)
+             ELSE d1 END AS req_path,
+        CASE WHEN usual THEN CASE WHEN strpos(tok[2], '?') > 0 THEN substr(tok[2], strpos(tok[2], '?') + 1) END
+             WHEN strpos(raw_sp, '?') > 0 THEN rtrim(substr(raw_sp, strpos(raw_sp, '?') + 1), ' ') END AS req_query,
+        CASE WHEN usual THEN tok[1] WHEN raw_sp IS NOT NULL AND meth IS NOT NULL THEN meth END AS req_method,
+        CASE WHEN usual THEN tok[3] WHEN raw_sp IS NOT NULL AND meth IS NOT NULL THEN proto_tok END AS req_protocol
+    FROM req_dec
+)`
+
+// combinedSQL parses NCSA Combined (common = false) or Common Log Format
+// (common = true) as GoAccess's COMBINED and COMMON presets read them, in
+// one pass of string functions (a regular expression per line costs several
+// times more). Escaped quotes (\") become U+E000 so that a line splits on
+// '"'; they are restored in the fields. Combined lines may end early (a
+// referrer or user agent cut off by a truncated write, or no user agent)
+// or carry more fields after the user agent (nginx's "$http_x_forwarded_for",
+// timings): the hit counts, as in GoAccess. The client must be an IP
+// address: an X-Forwarded-For list or a virtual host in that place is
+// rejected, as GoAccess rejects it (the vhost form is its own format).
+func combinedSQL(common bool) string {
+	minParts, ref, ua, source := "4", `CASE WHEN p[4] = '-' THEN NULL WHEN esc THEN replace(p[4], chr(57344), '"') ELSE p[4] END`,
+		`CASE WHEN n < 6 OR p[5] <> ' ' THEN NULL WHEN esc THEN replace(p[6], chr(57344), '"') ELSE p[6] END`, "combined"
+	if common {
+		minParts, ref, ua, source = "3", "NULL::VARCHAR", "NULL::VARCHAR", "common"
+	}
+	return `
 WITH s AS (
     SELECT line, contains(line, chr(92)) AS esc,
         string_split(CASE WHEN contains(line, chr(92)) THEN replace(line, chr(92) || '"', chr(57344)) ELSE line END, '"') AS p
     FROM lines
 ), f AS (
-    SELECT line, esc, p,
-        (len(p) = 7 AND p[5] = ' ' AND p[7] = '') AS is_full,
-        len(p) = 3 AS is_common,
+    SELECT line, esc, p, len(p) AS n,
         split_part(p[1], ' ', 1) AS ip,
         try_strptime(substr(p[1], strpos(p[1], '[') + 1, 26), '%d/%b/%Y:%H:%M:%S %z') AS ts,
         substr(p[1], strpos(p[1], '[') + 27, 1) = ']' AS t_closed,
-        string_split(p[2], ' ') AS r,
+        CASE WHEN esc THEN replace(p[2], chr(57344), '"') ELSE p[2] END AS r,
         string_split(trim(p[3]), ' ') AS m
     FROM s
-), g AS (
+), req_in AS (
+    SELECT *, string_split(r, ' ') AS tok FROM f
+), ` + requestSQL + `, g AS (
     SELECT *,
-        split_part(r[2], '?', 1) AS raw_path,
-        strpos(r[2], '?') AS q,
         TRY_CAST(m[1] AS SMALLINT) AS st,
         CASE WHEN m[2] = '-' THEN 0 ELSE TRY_CAST(m[2] AS BIGINT) END AS b
-    FROM f
+    FROM req_out
 )
 SELECT
     ts,
     ip AS client_ip,
-    r[1] AS method,
-    CASE WHEN contains(raw_path, '%') THEN coalesce(TRY(url_decode(raw_path)), raw_path) ELSE raw_path END AS path,
-    CASE WHEN q > 0 THEN substr(r[2], q + 1) END AS query,
-    r[3] AS protocol,
+    req_method AS method,
+    req_path AS path,
+    req_query AS query,
+    req_protocol AS protocol,
     st AS status,
     b AS bytes,
-    CASE WHEN NOT is_full OR p[4] = '-' THEN NULL WHEN esc THEN replace(p[4], chr(57344), '"') ELSE p[4] END AS referrer,
-    CASE WHEN NOT is_full THEN NULL WHEN esc THEN replace(p[6], chr(57344), '"') ELSE p[6] END AS user_agent,
+    ` + ref + ` AS referrer,
+    ` + ua + ` AS user_agent,
     NULL::VARCHAR AS host,
     NULL::DOUBLE AS request_time_ms,
-    'combined' AS source,
+    '` + source + `' AS source,
     line,
-    ((is_full OR is_common) AND ts IS NOT NULL AND t_closed AND ip <> '' AND len(r) = 3 AND r[1] <> '' AND r[2] <> ''
-        AND st BETWEEN 100 AND 599 AND len(m) = 2 AND b IS NOT NULL) IS TRUE AS ok
+    (n >= ` + minParts + ` AND ts IS NOT NULL AND t_closed AND st BETWEEN 100 AND 599 AND len(m) = 2 AND b >= 0
+        AND (regexp_full_match(ip, '` + ipv4 + `') OR (contains(ip, ':') AND regexp_full_match(ip, '` + ipv6 + `')))) IS TRUE AS ok
 FROM g`
+}
 
 // albSQL parses Application Load Balancer access logs (fields in AWS's
 // documented order; the first 19 are used).
@@ -190,6 +270,7 @@ FROM h`
 
 var (
 	combinedLine = regexp.MustCompile(`^\S+ \S+ \S+ \[[^\]]+\] "`)
+	commonEnd    = regexp.MustCompile(`" \d{3} (\d+|-)\s*$`) // a Common line ends after the bytes
 	albLine      = regexp.MustCompile(`^(http|https|h2|grpcs|ws|wss) \d{4}-\d\d-\d\dT\S+ \S+ \S+:\d+ `)
 )
 
@@ -214,6 +295,8 @@ func Detect(head []byte) (string, error) {
 			votes["jsonl"]++
 		case albLine.Match(line):
 			votes["alb"]++
+		case combinedLine.Match(line) && commonEnd.Match(line):
+			votes["common"]++
 		case combinedLine.Match(line):
 			votes["combined"]++
 		}
@@ -231,7 +314,7 @@ func Detect(head []byte) (string, error) {
 		return "", fmt.Errorf("empty")
 	}
 	if n*2 < lines {
-		return "", fmt.Errorf("not a recognised access log (Combined, ALB, CloudFront or JSON lines); name the format with --format")
+		return "", fmt.Errorf("not a recognised access log (Combined, Common, ALB, CloudFront or JSON lines); name the format with --format")
 	}
 	return best, nil
 }
@@ -252,8 +335,8 @@ func cloudFrontFields(head []byte) (map[string]int, error) {
 
 func formatSQL(format string, head []byte) (string, error) {
 	switch format {
-	case "combined":
-		return combinedSQL, nil
+	case "combined", "common":
+		return combinedSQL(format == "common"), nil
 	case "alb":
 		return albSQL, nil
 	case "jsonl":

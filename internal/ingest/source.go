@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -154,6 +153,20 @@ func (s Source) head(n int) ([]byte, error) {
 	return buf[:m], nil
 }
 
+// isBinary reports whether the start of a file is mostly not text. NUL
+// bytes alone do not make a log binary (a crash can leave runs of them, and
+// those lines are counted as rejected); other control characters in more
+// than a tenth of the rest do, and so does a start that is all NULs.
 func isBinary(head []byte) bool {
-	return bytes.IndexByte(head, 0) >= 0
+	text, control := 0, 0
+	for _, c := range head {
+		switch {
+		case c == 0:
+			continue
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v', c == 0x7f:
+			control++
+		}
+		text++
+	}
+	return (len(head) > 0 && text == 0) || control*10 > text
 }

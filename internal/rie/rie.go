@@ -1,6 +1,6 @@
 // Package rie runs a lambduck binary under the AWS Lambda Runtime Interface
 // Emulator (aws-lambda-rie), as the function runs in Lambda: with only the
-// environment it is given. The emulator tests and `lambduck bench` use it.
+// environment it is given. The emulator tests and the benchmark (cmd/lambduck-bench) use it.
 package rie
 
 import (
