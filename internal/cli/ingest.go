@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,7 +18,7 @@ func newIngest() *cobra.Command {
 		asJSON               bool
 	)
 	cmd := &cobra.Command{
-		Use:   "ingest [--format combined|common|alb|cloudfront|jsonl] [--company ID] SOURCE…",
+		Use:   "ingest [--format FORMAT] [--company ID] SOURCE…",
 		Short: "Turn raw access logs into the partitioned Parquet layout",
 		Long: `Reads raw access logs — NCSA Combined (nginx/Apache), AWS ALB, CloudFront
 standard logs, JSON lines; plain or gzip — from files, folders (recursively),
@@ -49,8 +48,12 @@ The exit status is 1 when any source was rejected.`,
 			if out == "" {
 				out = e.cfg.Data
 			}
-			if format != "" && !slices.Contains(ingest.Formats, format) {
-				return fmt.Errorf("--format: %q is not one of %s", format, strings.Join(ingest.Formats, ", "))
+			if format != "" {
+				f, ok := ingest.FormatName(format)
+				if !ok {
+					return fmt.Errorf("--format: %q is not one of %s", format, strings.Join(ingest.Formats, ", "))
+				}
+				format = f
 			}
 			s3 := e.s3()
 			root, err := storage.Parse(out, s3)
@@ -94,7 +97,7 @@ The exit status is 1 when any source was rejected.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "", "combined, common, alb, cloudfront or jsonl (default: detected per file)")
+	f.StringVar(&format, "format", "", "combined, common, vcombined, vcommon, alb (or awsalb), cloudfront or jsonl (default: detected per file)")
 	f.StringVar(&company, "company", "", "company id for every source (default: the company_id=<id> path segment)")
 	f.StringVar(&out, "out", "", "data root to write (default: LAMBDUCK_DATA, else .lambduck/demo/data)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")

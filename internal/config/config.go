@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lambduck/internal/engine"
+	"lambduck/internal/ingest"
 )
 
 // Defaults.
@@ -42,6 +43,7 @@ type Config struct {
 	SpillBytes    int64         // LAMBDUCK_SPILL_BYTES: cap on one request's DuckDB spill files; 0: DuckDB's default
 	S3Concurrency int           // LAMBDUCK_S3_CONCURRENCY: parallel object downloads
 	URLExpiry     time.Duration // LAMBDUCK_URL_EXPIRY: lifetime of presigned result URLs
+	IngestFormat  string        // LAMBDUCK_INGEST_FORMAT: the raw format of S3-triggered ingest; "" detects per object
 }
 
 // FromEnv reads the configuration. inLambda selects the Lambda rules
@@ -107,6 +109,13 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 		if c.URLExpiry, err = time.ParseDuration(v); err != nil || c.URLExpiry < time.Second || c.URLExpiry > 7*24*time.Hour {
 			return c, fmt.Errorf("LAMBDUCK_URL_EXPIRY: %q is not a duration from 1s to 168h (e.g. 15m)", v)
 		}
+	}
+	if v := getenv("LAMBDUCK_INGEST_FORMAT"); v != "" {
+		f, ok := ingest.FormatName(v)
+		if !ok {
+			return c, fmt.Errorf("LAMBDUCK_INGEST_FORMAT: %q is not one of %s", v, strings.Join(ingest.Formats, ", "))
+		}
+		c.IngestFormat = f
 	}
 	if v := getenv("LAMBDUCK_S3_PATH_STYLE"); v != "" {
 		if c.S3PathStyle, err = strconv.ParseBool(v); err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -497,4 +498,89 @@ func TestRealWorldCombinedLinesMatchGoAccess(t *testing.T) {
 		wantS[k] = fmt.Sprint(v)
 	}
 	compare(t, "hits per path", got, wantS)
+}
+
+// The same generated traffic written as each Combined-family format GoAccess
+// has a preset for — COMMON (no referrer and user agent), VCOMBINED and
+// VCOMMON (the virtual host in front) — is detected and read as GoAccess's
+// preset reads it: totals and hits per path.
+func TestCombinedFamilyMatchesGoAccessPresets(t *testing.T) {
+	bin := goaccessBin(t)
+	dir := t.TempDir()
+	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	_, err = gen.Raw(context.Background(), eng, gen.RawOptions{
+		Options: gen.Options{Root: storage.Folder(dir), Companies: []string{"1690"}, Start: day("2025-04-01"), End: day("2025-04-02"),
+			RowsPerDay: 3000, Seed: 12, TimeZone: time.UTC},
+		Format: "combined", Key: "combined.log",
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(filepath.Join(dir, "combined.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	combined := strings.Split(strings.TrimSuffix(string(text), "\n"), "\n")
+	common := regexp.MustCompile(`^(.*" \d{3} (?:\d+|-)) ".*$`)
+	for _, tc := range []struct{ format, preset string }{{"common", "COMMON"}, {"vcombined", "VCOMBINED"}, {"vcommon", "VCOMMON"}} {
+		t.Run(tc.format, func(t *testing.T) {
+			var out strings.Builder
+			for i, l := range combined {
+				if strings.HasSuffix(tc.format, "common") {
+					l = common.ReplaceAllString(l, "$1")
+				}
+				if strings.HasPrefix(tc.format, "v") {
+					l = fmt.Sprintf("www%d.example.com:443 %s", i%3, l)
+				}
+				out.WriteString(l + "\n")
+			}
+			log := filepath.Join(t.TempDir(), tc.format+".log")
+			if err := os.WriteFile(log, []byte(out.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c, sum := ingestAndGoAccess(t, bin, log, "", tc.preset, time.UTC)
+			if f := sum.Sources[0].Format; f != tc.format || sum.RowsWritten != 6000 {
+				t.Fatalf("detected %q, %d rows", f, sum.RowsWritten)
+			}
+			req, err := request.Decode([]byte(`{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-02", "report": "top_paths", "params": {"limit": 100000}}`), 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.h.Answer(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			var bytes int64
+			for _, r := range res.Rows {
+				got[r[0].(string)] = fmt.Sprint(r[1])
+				bytes += r[3].(int64)
+			}
+			want := map[string]int64{}
+			for _, p := range []panel{c.ga.Requests, c.ga.StaticRequests, c.ga.NotFound} {
+				for _, it := range p.Data {
+					want[it.Data] += it.Hits.Count
+				}
+			}
+			wantS := map[string]string{}
+			for k, v := range want {
+				wantS[k] = fmt.Sprint(v)
+			}
+			compare(t, "hits per path", got, wantS)
+			if bytes != c.ga.General.Bandwidth {
+				t.Errorf("bandwidth %d, GoAccess %d", bytes, c.ga.General.Bandwidth)
+			}
+			req.Report, req.Params = "access_summary", nil
+			if res, err = c.h.Answer(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+			if res.Rows[0][1] != c.ga.General.UniqueVisitors {
+				t.Errorf("unique visitors %v, GoAccess %d", res.Rows[0][1], c.ga.General.UniqueVisitors)
+			}
+		})
+	}
 }

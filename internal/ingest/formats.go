@@ -4,11 +4,26 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
 // Formats ingest reads.
-var Formats = []string{"combined", "common", "alb", "cloudfront", "jsonl"}
+var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "cloudfront", "jsonl"}
+
+// formatAliases are other names users bring: GoAccess's preset names in
+// lower case where they differ from lambduck's.
+var formatAliases = map[string]string{"awsalb": "alb"}
+
+// FormatName returns the format a user's name stands for (case does not
+// matter; GoAccess's preset names are accepted), or false.
+func FormatName(name string) (string, bool) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if f, ok := formatAliases[name]; ok {
+		return f, true
+	}
+	return name, slices.Contains(Formats, name)
+}
 
 // Every format's SQL turns the relation lines(line) into the normalised
 // columns of package layout plus `ok`. A line is rejected exactly when ok
@@ -93,11 +108,20 @@ req_m AS (
 // timings): the hit counts, as in GoAccess. The client must be an IP
 // address: an X-Forwarded-For list or a virtual host in that place is
 // rejected, as GoAccess rejects it (the vhost form is its own format).
-func combinedSQL(common bool) string {
+//
+// vhost reads the virtual-host forms (GoAccess's VCOMBINED and VCOMMON,
+// Apache's vhost_combined "%v:%p %h …"): the first field is host:port, the
+// host goes to the host column, and the client IP follows it.
+func combinedSQL(common, vhost bool) string {
 	minParts, ref, ua, source := "4", `CASE WHEN p[4] = '-' THEN NULL WHEN esc THEN replace(p[4], chr(57344), '"') ELSE p[4] END`,
 		`CASE WHEN n < 6 OR p[5] <> ' ' THEN NULL WHEN esc THEN replace(p[6], chr(57344), '"') ELSE p[6] END`, "combined"
 	if common {
 		minParts, ref, ua, source = "3", "NULL::VARCHAR", "NULL::VARCHAR", "common"
+	}
+	ip, host, hostOK := "split_part(p[1], ' ', 1)", "NULL::VARCHAR", "true"
+	if vhost {
+		ip, host, source = "split_part(p[1], ' ', 2)", "split_part(split_part(p[1], ' ', 1), ':', 1)", "v"+source
+		hostOK = "contains(split_part(p[1], ' ', 1), ':') AND split_part(split_part(p[1], ' ', 1), ':', 1) <> ''"
 	}
 	return `
 WITH s AS (
@@ -106,7 +130,8 @@ WITH s AS (
     FROM lines
 ), f AS (
     SELECT line, esc, p, len(p) AS n,
-        split_part(p[1], ' ', 1) AS ip,
+        ` + ip + ` AS ip,
+        ` + host + ` AS vhost,
         try_strptime(substr(p[1], strpos(p[1], '[') + 1, 26), '%d/%b/%Y:%H:%M:%S %z') AS ts,
         substr(p[1], strpos(p[1], '[') + 27, 1) = ']' AS t_closed,
         CASE WHEN esc THEN replace(p[2], chr(57344), '"') ELSE p[2] END AS r,
@@ -131,11 +156,11 @@ SELECT
     b AS bytes,
     ` + ref + ` AS referrer,
     ` + ua + ` AS user_agent,
-    NULL::VARCHAR AS host,
+    vhost AS host,
     NULL::DOUBLE AS request_time_ms,
     '` + source + `' AS source,
     line,
-    (n >= ` + minParts + ` AND ts IS NOT NULL AND t_closed AND st BETWEEN 100 AND 599 AND len(m) = 2 AND b >= 0
+    (n >= ` + minParts + ` AND ` + hostOK + ` AND ts IS NOT NULL AND t_closed AND st BETWEEN 100 AND 599 AND len(m) = 2 AND b >= 0
         AND (regexp_full_match(ip, '` + ipv4 + `') OR (contains(ip, ':') AND regexp_full_match(ip, '` + ipv6 + `')))) IS TRUE AS ok
 FROM g`
 }
@@ -270,6 +295,7 @@ FROM h`
 
 var (
 	combinedLine = regexp.MustCompile(`^\S+ \S+ \S+ \[[^\]]+\] "`)
+	vhostLine    = regexp.MustCompile(`^[^\s:]+:\d+ \S+ \S+ \S+ \[[^\]]+\] "`)
 	commonEnd    = regexp.MustCompile(`" \d{3} (\d+|-)\s*$`) // a Common line ends after the bytes
 	albLine      = regexp.MustCompile(`^(http|https|h2|grpcs|ws|wss) \d{4}-\d\d-\d\dT\S+ \S+ \S+:\d+ `)
 )
@@ -295,6 +321,10 @@ func Detect(head []byte) (string, error) {
 			votes["jsonl"]++
 		case albLine.Match(line):
 			votes["alb"]++
+		case vhostLine.Match(line) && commonEnd.Match(line):
+			votes["vcommon"]++
+		case vhostLine.Match(line):
+			votes["vcombined"]++
 		case combinedLine.Match(line) && commonEnd.Match(line):
 			votes["common"]++
 		case combinedLine.Match(line):
@@ -335,8 +365,8 @@ func cloudFrontFields(head []byte) (map[string]int, error) {
 
 func formatSQL(format string, head []byte) (string, error) {
 	switch format {
-	case "combined", "common":
-		return combinedSQL(format == "common"), nil
+	case "combined", "common", "vcombined", "vcommon":
+		return combinedSQL(strings.HasSuffix(format, "common"), strings.HasPrefix(format, "v")), nil
 	case "alb":
 		return albSQL, nil
 	case "jsonl":

@@ -90,6 +90,14 @@ func TestFormatsFieldByField(t *testing.T) {
 			"c | 2025-03-31 | 2025-03-31T15:30:00Z | 2001:db8::1 | POST | /api/v1/reports | company=1690&x=%20y | HTTP/2.0 | 201 | 0 | NULL | curl/8.5.0 | NULL | NULL | combined",
 			`c | 2025-04-01 | 2025-04-01T12:00:00Z | 192.0.2.3 | GET | /café/日 | NULL | HTTP/1.1 | 304 | 0 | NULL | Agent "quoted" 1.0 | NULL | NULL | combined`,
 		},
+		"vcombined.log": {
+			"c | 2000-10-10 | 2000-10-10T20:55:36Z | 127.0.0.1 | GET | /apache_pb.gif | NULL | HTTP/1.0 | 200 | 2326 | http://www.example.com/start.html | Mozilla/4.08 [en] (Win98; I ;Nav) | www.example.com | NULL | vcombined",
+			"c | 2025-03-31 | 2025-03-31T15:30:00Z | 2001:db8::1 | POST | /api/v1/reports | company=1690 | HTTP/2.0 | 201 | 0 | NULL | curl/8.5.0 | example.org | NULL | vcombined",
+		},
+		"vcommon.log": {
+			"c | 2000-10-10 | 2000-10-10T20:55:36Z | 127.0.0.1 | GET | /apache_pb.gif | NULL | HTTP/1.0 | 200 | 2326 | NULL | NULL | www.example.com | NULL | vcommon",
+			"c | 2025-04-01 | 2025-04-01T12:00:01Z | 192.0.2.4 | GET | /missing | NULL | HTTP/1.1 | 404 | 153 | NULL | NULL | example.org | NULL | vcommon",
+		},
 		"common.log": {
 			"c | 2000-10-10 | 2000-10-10T20:55:36Z | 127.0.0.1 | GET | /apache_pb.gif | NULL | HTTP/1.0 | 200 | 2326 | NULL | NULL | NULL | NULL | common",
 			"c | 2025-04-01 | 2025-04-01T12:00:01Z | 192.0.2.4 | GET | /%FF%FE | NULL | HTTP/1.1 | 404 | 153 | NULL | NULL | NULL | NULL | common",
