@@ -97,7 +97,7 @@ The exit status is 1 when any source was rejected.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "", "combined, common, vcombined, vcommon, alb (or awsalb), cloudfront or jsonl (default: detected per file)")
+	f.StringVar(&format, "format", "", "combined, common, vcombined, vcommon, alb (or awsalb), cloudfront, caddy or jsonl (default: detected per file)")
 	f.StringVar(&company, "company", "", "company id for every source (default: the company_id=<id> path segment)")
 	f.StringVar(&out, "out", "", "data root to write (default: LAMBDUCK_DATA, else .lambduck/demo/data)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")

@@ -584,3 +584,69 @@ func TestCombinedFamilyMatchesGoAccessPresets(t *testing.T) {
 		})
 	}
 }
+
+// The same traffic written as Caddy's JSON access log is read as GoAccess's
+// CADDY preset reads it: totals, unique visitors and hits per path.
+func TestCaddyMatchesGoAccess(t *testing.T) {
+	bin := goaccessBin(t)
+	dir := t.TempDir()
+	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	root := filepath.Join(dir, "data")
+	if _, err := gen.Parquet(context.Background(), eng, gen.Options{Root: storage.Folder(root), Companies: []string{"1690"},
+		Start: day("2025-04-01"), End: day("2025-04-02"), RowsPerDay: 3000, Seed: 13, TimeZone: time.UTC}, nil); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(dir, "caddy.log")
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`COPY (SELECT 'info' AS level, epoch(ts) AS ts, 'http.log.access' AS logger, 'handled request' AS msg,
+			{'remote_ip': client_ip, 'remote_port': '50000', 'client_ip': client_ip, 'proto': protocol, 'method': method,
+			 'host': 'example.com', 'uri': path || coalesce('?' || query, ''),
+			 'headers': {'User-Agent': [user_agent], 'Referer': [coalesce(referrer, '-')]}} AS request,
+			0 AS bytes_read, '' AS user_id, 0.0012 AS duration, bytes AS size, status
+		FROM read_parquet('` + root + `/*/*/*.parquet') ORDER BY ts) TO '` + log + `' (FORMAT json)`); err != nil {
+		t.Fatal(err)
+	}
+	c, sum := ingestAndGoAccess(t, bin, log, "", "CADDY", time.UTC)
+	if f := sum.Sources[0].Format; f != "caddy" || sum.RowsWritten != 6000 {
+		t.Fatalf("detected %q, %d rows", f, sum.RowsWritten)
+	}
+	req, err := request.Decode([]byte(`{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-02", "report": "top_paths", "params": {"limit": 100000}}`), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.h.Answer(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range res.Rows {
+		got[r[0].(string)] = fmt.Sprint(r[1], " ", r[3])
+	}
+	want := map[string]string{}
+	hits, bytes := map[string]int64{}, map[string]int64{}
+	for _, p := range []panel{c.ga.Requests, c.ga.StaticRequests, c.ga.NotFound} {
+		for _, it := range p.Data {
+			hits[it.Data] += it.Hits.Count
+			bytes[it.Data] += it.Bytes.Count
+		}
+	}
+	for k := range hits {
+		want[k] = fmt.Sprint(hits[k], " ", bytes[k])
+	}
+	compare(t, "hits and bandwidth per path", got, want)
+	req.Report, req.Params = "access_summary", nil
+	if res, err = c.h.Answer(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(res.Rows[0][:3]...), fmt.Sprint(c.ga.General.ValidRequests, c.ga.General.UniqueVisitors, c.ga.General.Bandwidth); got != want {
+		t.Errorf("hits, visitors, bandwidth: lambduck %s, GoAccess %s", got, want)
+	}
+}

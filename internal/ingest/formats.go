@@ -9,7 +9,7 @@ import (
 )
 
 // Formats ingest reads.
-var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "cloudfront", "jsonl"}
+var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "cloudfront", "caddy", "jsonl"}
 
 // formatAliases are other names users bring: GoAccess's preset names in
 // lower case where they differ from lambduck's.
@@ -161,9 +161,53 @@ SELECT
     '` + source + `' AS source,
     line,
     (n >= ` + minParts + ` AND ` + hostOK + ` AND ts IS NOT NULL AND t_closed AND st BETWEEN 100 AND 599 AND len(m) = 2 AND b >= 0
-        AND (regexp_full_match(ip, '` + ipv4 + `') OR (contains(ip, ':') AND regexp_full_match(ip, '` + ipv6 + `')))) IS TRUE AS ok
+        AND ` + validIP("ip") + `) IS TRUE AS ok
 FROM g`
 }
+
+// validIP is true when col holds an IP address, as GoAccess requires of a client.
+func validIP(col string) string {
+	return `(regexp_full_match(` + col + `, '` + ipv4 + `') OR (contains(` + col + `, ':') AND regexp_full_match(` + col + `, '` + ipv6 + `')))`
+}
+
+// caddySQL parses Caddy's JSON access log (the http.log.access logger) as
+// GoAccess's CADDY preset reads it: the client is request.remote_ip, the
+// request is method, uri and proto (split and decoded like a Combined
+// request), user agent and referrer are the first values of those request
+// headers, and ts is Unix seconds (or a time string, when Caddy is
+// configured to write one).
+var caddySQL = `
+WITH f AS (
+    SELECT line, TRY(json(line)) AS j FROM lines
+), req_in AS (
+    SELECT line, j,
+        coalesce(TRY(to_timestamp(TRY_CAST(j->>'ts' AS DOUBLE))), TRY_CAST(j->>'ts' AS TIMESTAMPTZ)) AS ts,
+        j->'request'->>'remote_ip' AS ip,
+        j->'request'->>'uri' AS uri,
+        concat_ws(' ', j->'request'->>'method', j->'request'->>'uri', j->'request'->>'proto') AS r,
+        string_split(concat_ws(' ', j->'request'->>'method', j->'request'->>'uri', j->'request'->>'proto'), ' ') AS tok,
+        TRY_CAST(j->>'status' AS SMALLINT) AS st,
+        TRY_CAST(j->>'size' AS BIGINT) AS b
+    FROM f
+), ` + requestSQL + `
+SELECT
+    ts,
+    ip AS client_ip,
+    req_method AS method,
+    req_path AS path,
+    req_query AS query,
+    req_protocol AS protocol,
+    st AS status,
+    b AS bytes,
+    nullif(j->'request'->'headers'->'Referer'->>0, '-') AS referrer,
+    j->'request'->'headers'->'User-Agent'->>0 AS user_agent,
+    j->'request'->>'host' AS host,
+    round(TRY_CAST(j->>'duration' AS DOUBLE) * 1000, 3) AS request_time_ms,
+    'caddy' AS source,
+    line,
+    (j IS NOT NULL AND json_type(j) = 'OBJECT' AND ts IS NOT NULL AND uri IS NOT NULL AND st BETWEEN 100 AND 599
+        AND b >= 0 AND ` + validIP("ip") + `) IS TRUE AS ok
+FROM req_out`
 
 // albSQL parses Application Load Balancer access logs (fields in AWS's
 // documented order; the first 19 are used).
@@ -317,6 +361,8 @@ func Detect(head []byte) (string, error) {
 		}
 		lines++
 		switch {
+		case line[0] == '{' && bytes.Contains(line, []byte(`"request":{`)) && bytes.Contains(line, []byte(`"remote_ip"`)):
+			votes["caddy"]++
 		case line[0] == '{':
 			votes["jsonl"]++
 		case albLine.Match(line):
@@ -369,6 +415,8 @@ func formatSQL(format string, head []byte) (string, error) {
 		return combinedSQL(strings.HasSuffix(format, "common"), strings.HasPrefix(format, "v")), nil
 	case "alb":
 		return albSQL, nil
+	case "caddy":
+		return caddySQL, nil
 	case "jsonl":
 		return jsonlSQL, nil
 	case "cloudfront":
