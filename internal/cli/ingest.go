@@ -20,8 +20,9 @@ func newIngest() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ingest [--format FORMAT] [--company ID] SOURCE…",
 		Short: "Turn raw access logs into the partitioned Parquet layout",
-		Long: `Reads raw access logs — NCSA Combined (nginx/Apache), AWS ALB, CloudFront
-standard logs, JSON lines; plain or gzip — from files, folders (recursively),
+		Long: `Reads raw access logs — NCSA Combined and Common (nginx/Apache), their
+virtual-host forms, AWS ALB, CloudFront standard logs, W3C (IIS), Caddy's JSON
+log, JSON lines; plain or gzip — from files, folders (recursively),
 s3://bucket/key or s3://bucket/prefix, or - (standard input), and writes
 company_id=<id>/date=<YYYY-MM-DD>/ingest-….parquet under the data root (--out,
 else LAMBDUCK_DATA; a folder or s3://bucket/prefix).
@@ -97,7 +98,7 @@ The exit status is 1 when any source was rejected.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "", "combined, common, vcombined, vcommon, alb (or awsalb), cloudfront, caddy or jsonl (default: detected per file)")
+	f.StringVar(&format, "format", "", "combined, common, vcombined, vcommon, alb (or awsalb), cloudfront, w3c, caddy or jsonl (default: detected per file)")
 	f.StringVar(&company, "company", "", "company id for every source (default: the company_id=<id> path segment)")
 	f.StringVar(&out, "out", "", "data root to write (default: LAMBDUCK_DATA, else .lambduck/demo/data)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")

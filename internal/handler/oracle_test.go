@@ -108,8 +108,9 @@ func newOracleCase(t *testing.T, bin string, tz *time.Location) oracleCase {
 }
 
 // ingestAndGoAccess ingests log (format "" detects it) for company 1690 and
-// runs GoAccess with preset on the same file; GoAccess's valid and failed
-// lines must be lambduck's written and rejected ones.
+// runs GoAccess with preset on the same file (a preset name, or a format
+// string followed by its date and time formats after '|'); GoAccess's valid
+// and failed lines must be lambduck's written and rejected ones.
 func ingestAndGoAccess(t *testing.T, bin, log, format, preset string, tz *time.Location) (oracleCase, ingest.Summary) {
 	t.Helper()
 	ctx := context.Background()
@@ -129,8 +130,13 @@ func ingestAndGoAccess(t *testing.T, bin, log, format, preset string, tz *time.L
 		t.Fatalf("ingest: %v %+v", err, sum)
 	}
 	out := filepath.Join(dir, "goaccess.json")
-	cmd := exec.Command(bin, "--no-global-config", "--log-format="+preset, "-q", "--http-method=no", "--http-protocol=no",
-		"--no-progress", "--max-items=100000", "-o", out, log)
+	args := []string{"--no-global-config", "-q", "--http-method=no", "--http-protocol=no", "--no-progress", "--max-items=100000", "-o", out}
+	if f := strings.Split(preset, "|"); len(f) == 3 {
+		args = append(args, "--log-format="+f[0], "--date-format="+f[1], "--time-format="+f[2])
+	} else {
+		args = append(args, "--log-format="+preset)
+	}
+	cmd := exec.Command(bin, append(args, log)...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "TZ=UTC", "LANG=C.UTF-8"}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("goaccess: %v\n%s", err, b)
@@ -585,10 +591,10 @@ func TestCombinedFamilyMatchesGoAccessPresets(t *testing.T) {
 	}
 }
 
-// The same traffic written as Caddy's JSON access log is read as GoAccess's
-// CADDY preset reads it: totals, unique visitors and hits per path.
-func TestCaddyMatchesGoAccess(t *testing.T) {
-	bin := goaccessBin(t)
+// generatedAs writes two days of generated traffic for company 1690 with
+// the DuckDB query q (which reads the rows as LOGS), into a file named name.
+func generatedAs(t *testing.T, name, q string) string {
+	t.Helper()
 	dir := t.TempDir()
 	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
 	if err != nil {
@@ -600,22 +606,26 @@ func TestCaddyMatchesGoAccess(t *testing.T) {
 		Start: day("2025-04-01"), End: day("2025-04-02"), RowsPerDay: 3000, Seed: 13, TimeZone: time.UTC}, nil); err != nil {
 		t.Fatal(err)
 	}
-	log := filepath.Join(dir, "caddy.log")
+	log := filepath.Join(dir, name)
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`COPY (SELECT 'info' AS level, epoch(ts) AS ts, 'http.log.access' AS logger, 'handled request' AS msg,
-			{'remote_ip': client_ip, 'remote_port': '50000', 'client_ip': client_ip, 'proto': protocol, 'method': method,
-			 'host': 'example.com', 'uri': path || coalesce('?' || query, ''),
-			 'headers': {'User-Agent': [user_agent], 'Referer': [coalesce(referrer, '-')]}} AS request,
-			0 AS bytes_read, '' AS user_id, 0.0012 AS duration, bytes AS size, status
-		FROM read_parquet('` + root + `/*/*/*.parquet') ORDER BY ts) TO '` + log + `' (FORMAT json)`); err != nil {
+	q = strings.ReplaceAll(strings.ReplaceAll(q, "LOGS", "read_parquet('"+root+"/*/*/*.parquet')"), "OUT", "'"+log+"'")
+	if _, err := db.Exec(q); err != nil {
 		t.Fatal(err)
 	}
-	c, sum := ingestAndGoAccess(t, bin, log, "", "CADDY", time.UTC)
-	if f := sum.Sources[0].Format; f != "caddy" || sum.RowsWritten != 6000 {
+	return log
+}
+
+// sameAsGoAccess ingests log (detected as format) and compares with
+// GoAccess's preset: rows, hits and bandwidth per path, hits, visitors and
+// bandwidth in all.
+func sameAsGoAccess(t *testing.T, log, format, preset string) {
+	t.Helper()
+	c, sum := ingestAndGoAccess(t, goaccessBin(t), log, "", preset, time.UTC)
+	if f := sum.Sources[0].Format; f != format || sum.RowsWritten != 6000 {
 		t.Fatalf("detected %q, %d rows", f, sum.RowsWritten)
 	}
 	req, err := request.Decode([]byte(`{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-02", "report": "top_paths", "params": {"limit": 100000}}`), 1<<20)
@@ -630,7 +640,6 @@ func TestCaddyMatchesGoAccess(t *testing.T) {
 	for _, r := range res.Rows {
 		got[r[0].(string)] = fmt.Sprint(r[1], " ", r[3])
 	}
-	want := map[string]string{}
 	hits, bytes := map[string]int64{}, map[string]int64{}
 	for _, p := range []panel{c.ga.Requests, c.ga.StaticRequests, c.ga.NotFound} {
 		for _, it := range p.Data {
@@ -638,6 +647,7 @@ func TestCaddyMatchesGoAccess(t *testing.T) {
 			bytes[it.Data] += it.Bytes.Count
 		}
 	}
+	want := map[string]string{}
 	for k := range hits {
 		want[k] = fmt.Sprint(hits[k], " ", bytes[k])
 	}
@@ -649,4 +659,33 @@ func TestCaddyMatchesGoAccess(t *testing.T) {
 	if got, want := fmt.Sprint(res.Rows[0][:3]...), fmt.Sprint(c.ga.General.ValidRequests, c.ga.General.UniqueVisitors, c.ga.General.Bandwidth); got != want {
 		t.Errorf("hits, visitors, bandwidth: lambduck %s, GoAccess %s", got, want)
 	}
+}
+
+// The same traffic written as Caddy's JSON access log is read as GoAccess's
+// CADDY preset reads it.
+func TestCaddyMatchesGoAccess(t *testing.T) {
+	log := generatedAs(t, "caddy.log", `COPY (SELECT 'info' AS level, epoch(ts) AS ts, 'http.log.access' AS logger, 'handled request' AS msg,
+			{'remote_ip': client_ip, 'remote_port': '50000', 'client_ip': client_ip, 'proto': protocol, 'method': method,
+			 'host': 'example.com', 'uri': path || coalesce('?' || query, ''),
+			 'headers': {'User-Agent': [user_agent], 'Referer': [coalesce(referrer, '-')]}} AS request,
+			0 AS bytes_read, '' AS user_id, 0.0012 AS duration, bytes AS size, status
+		FROM LOGS ORDER BY ts) TO OUT (FORMAT json)`)
+	sameAsGoAccess(t, log, "caddy", "CADDY")
+}
+
+// The same traffic written as IIS writes W3C logs (its default fields, with
+// the directives) is read as GoAccess reads it with the W3C preset's format
+// string less %q: the preset appends cs-uri-query to the path ("/status?-"),
+// even with --no-query-string, and lambduck keeps the query in its own
+// column. IIS logs no response bytes by default: bandwidth is 0 on both sides.
+func TestW3CMatchesGoAccess(t *testing.T) {
+	log := generatedAs(t, "u_ex250401.log", `COPY (
+		SELECT '#Software: Microsoft Internet Information Services 10.0' AS l, 0 AS k, NULL::TIMESTAMPTZ AS t
+		UNION ALL SELECT '#Version: 1.0', 1, NULL
+		UNION ALL SELECT '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken', 2, NULL
+		UNION ALL SELECT concat_ws(' ', strftime(timezone('UTC', ts), '%Y-%m-%d %H:%M:%S'), '10.0.0.4', method,
+			replace(url_encode(path), '%2F', '/'), coalesce(replace(query, ' ', '+'), '-'), '443', '-', client_ip,
+			coalesce(replace(user_agent, ' ', '+'), '-'), coalesce(replace(referrer, ' ', '+'), '-'), status, '0', '0', '15'), 3, ts
+		FROM LOGS ORDER BY k, t) TO OUT (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`)
+	sameAsGoAccess(t, log, "w3c", "%d %t %^ %m %U %^ %^ %^ %h %u %R %s %^ %^ %L|%Y-%m-%d|%H:%M:%S")
 }

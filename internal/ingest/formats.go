@@ -9,7 +9,7 @@ import (
 )
 
 // Formats ingest reads.
-var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "cloudfront", "caddy", "jsonl"}
+var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "cloudfront", "w3c", "caddy", "jsonl"}
 
 // formatAliases are other names users bring: GoAccess's preset names in
 // lower case where they differ from lambduck's.
@@ -292,6 +292,60 @@ FROM f`,
 		maxIndex(fields, need), col("date", ""), col("time", ""), col("sc-status", "")), nil
 }
 
+// w3cSQL parses W3C extended logs as IIS writes them: space-separated,
+// fields named by the file's #Fields line (IIS writes a space inside a value
+// as '+'), date and time in UTC, time-taken in milliseconds. The path is
+// cs-uri-stem, decoded and trimmed as a Combined request's path; the client
+// must be an IP address, as GoAccess requires.
+func w3cSQL(fields map[string]int) (string, error) {
+	need := []string{"date", "time", "c-ip", "cs-method", "cs-uri-stem", "sc-status"}
+	for _, n := range need {
+		if fields[n] == 0 {
+			return "", fmt.Errorf("W3C #Fields lacks %q", n)
+		}
+	}
+	col := func(name, fallback string) string {
+		if i := fields[name]; i > 0 {
+			return fmt.Sprintf("nullif(p[%d], '-')", i)
+		}
+		return fallback
+	}
+	return fmt.Sprintf(`
+WITH f AS (
+    SELECT line, string_split(line, ' ') AS p FROM lines WHERE line NOT LIKE '#%%'
+), req_in AS (
+    SELECT line, p,
+        TRY_CAST(%[1]s || ' ' || %[2]s || '+00' AS TIMESTAMPTZ) AS ts,
+        %[3]s AS ip,
+        %[4]s || ' ' || %[5]s || ' HTTP/1.1' AS r,
+        [%[4]s, %[5]s, 'HTTP/1.1'] AS tok,
+        TRY_CAST(%[6]s AS SMALLINT) AS st
+    FROM f
+), `+strings.ReplaceAll(requestSQL, "%", "%%")+`
+SELECT
+    ts,
+    ip AS client_ip,
+    req_method AS method,
+    req_path AS path,
+    %[7]s AS query,
+    %[8]s AS protocol,
+    st AS status,
+    coalesce(TRY_CAST(%[9]s AS BIGINT), 0) AS bytes,
+    %[10]s AS referrer,
+    %[11]s AS user_agent,
+    %[12]s AS host,
+    TRY_CAST(%[13]s AS DOUBLE) AS request_time_ms,
+    'w3c' AS source,
+    line,
+    (len(p) >= %[14]d AND ts IS NOT NULL AND st BETWEEN 100 AND 599 AND req_method IS NOT NULL
+        AND `+validIP("ip")+`) IS TRUE AS ok
+FROM req_out`,
+		col("date", ""), col("time", ""), col("c-ip", ""), col("cs-method", ""), col("cs-uri-stem", ""), col("sc-status", ""),
+		col("cs-uri-query", "NULL"), col("cs-version", "NULL"), col("sc-bytes", "NULL"), col("cs(Referer)", "NULL"),
+		col("cs(User-Agent)", "NULL"), col("cs-host", col("s-sitename", "NULL")), col("time-taken", "NULL"),
+		maxIndex(fields, need)), nil
+}
+
 func maxIndex(fields map[string]int, names []string) int {
 	m := 0
 	for _, n := range names {
@@ -356,8 +410,15 @@ func Detect(head []byte) (string, error) {
 		if len(line) == 0 {
 			continue
 		}
-		if bytes.HasPrefix(line, []byte("#Fields:")) || bytes.HasPrefix(line, []byte("#Version:")) {
-			return "cloudfront", nil
+		if bytes.HasPrefix(line, []byte("#Fields:")) {
+			// CloudFront's fields are W3C's with its own x-edge-… names (and tabs).
+			if bytes.Contains(line, []byte("x-edge-")) {
+				return "cloudfront", nil
+			}
+			return "w3c", nil
+		}
+		if line[0] == '#' { // #Version, #Software, #Date: W3C directives
+			continue
 		}
 		lines++
 		switch {
@@ -395,8 +456,9 @@ func Detect(head []byte) (string, error) {
 	return best, nil
 }
 
-// cloudFrontFields reads the #Fields header into name → 1-based index.
-func cloudFrontFields(head []byte) (map[string]int, error) {
+// w3cFields reads the #Fields header of a W3C extended log (CloudFront's
+// included) into name → 1-based index.
+func w3cFields(head []byte) (map[string]int, error) {
 	for _, line := range bytes.Split(head, []byte("\n")) {
 		if rest, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r"), []byte("#Fields:")); ok {
 			out := map[string]int{}
@@ -406,7 +468,7 @@ func cloudFrontFields(head []byte) (map[string]int, error) {
 			return out, nil
 		}
 	}
-	return nil, fmt.Errorf("CloudFront log without a #Fields line")
+	return nil, fmt.Errorf("W3C log without a #Fields line")
 }
 
 func formatSQL(format string, head []byte) (string, error) {
@@ -419,8 +481,14 @@ func formatSQL(format string, head []byte) (string, error) {
 		return caddySQL, nil
 	case "jsonl":
 		return jsonlSQL, nil
+	case "w3c":
+		fields, err := w3cFields(head)
+		if err != nil {
+			return "", err
+		}
+		return w3cSQL(fields)
 	case "cloudfront":
-		fields, err := cloudFrontFields(head)
+		fields, err := w3cFields(head)
 		if err != nil {
 			return "", err
 		}

@@ -98,6 +98,11 @@ func TestFormatsFieldByField(t *testing.T) {
 			"c | 2000-10-10 | 2000-10-10T20:55:36Z | 127.0.0.1 | GET | /apache_pb.gif | NULL | HTTP/1.0 | 200 | 2326 | NULL | NULL | www.example.com | NULL | vcommon",
 			"c | 2025-04-01 | 2025-04-01T12:00:01Z | 192.0.2.4 | GET | /missing | NULL | HTTP/1.1 | 404 | 153 | NULL | NULL | example.org | NULL | vcommon",
 		},
+		"w3c.log": {
+			"c | 2025-04-01 | 2025-04-01T00:00:01Z | 192.0.2.10 | GET | /default.htm | NULL | NULL | 200 | 0 | NULL | Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64) | NULL | 15 | w3c",
+			"c | 2025-04-01 | 2025-04-01T00:00:02Z | 2001:db8::5 | GET | /images/café.png | NULL | NULL | 304 | 0 | https://www.example.com/default.htm | Mozilla/5.0+(X11;+Linux+x86_64) | NULL | 0 | w3c",
+			"c | 2025-04-01 | 2025-04-01T00:00:03Z | 192.0.2.11 | POST | /api/orders | id=7 | NULL | 500 | 0 | NULL | curl/8.5.0 | NULL | 120 | w3c",
+		},
 		"caddy.log": {
 			"c | 2022-03-09 | 2022-03-09T21:30:01.524102Z | 127.0.0.1 | GET | / | NULL | HTTP/2.0 | 200 | 10900 | NULL | curl/7.82.0 | localhost | 0.93 | caddy",
 			"c | 2025-04-01 | 2025-04-01T00:00:00.25Z | 2001:db8::7 | POST | /café/cart | item=42 | HTTP/1.1 | 502 | 0 | https://shop.example.com/ | Mozilla/5.0 (X11; Linux x86_64) | shop.example.com | 1500 | caddy",
