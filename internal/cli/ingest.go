@@ -14,8 +14,10 @@ import (
 
 func newIngest() *cobra.Command {
 	var (
-		format, company, out string
-		asJSON               bool
+		format, company, out  string
+		logFormat, dateFormat string
+		timeFormat, nginx     string
+		asJSON                bool
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest [--format FORMAT] [--company ID] SOURCE…",
@@ -56,6 +58,13 @@ The exit status is 1 when any source was rejected.`,
 				}
 				format = f
 			}
+			custom, err := ingest.CustomFormat(logFormat, dateFormat, timeFormat, nginx)
+			if err != nil {
+				return err
+			}
+			if custom != nil && format != "" {
+				return fmt.Errorf("--format and a custom layout (--log-format, --nginx-format) were both given; name one")
+			}
 			s3 := e.s3()
 			root, err := storage.Parse(out, s3)
 			if err != nil {
@@ -76,7 +85,7 @@ The exit status is 1 when any source was rejected.`,
 			}
 			defer eng.Close()
 			bar := newBytesProgress(total, "ingesting")
-			sum, err := ingest.Run(cmd.Context(), eng, sources, ingest.Options{Root: root, Company: company, Format: format, TimeZone: e.cfg.TimeZone}, bar.set)
+			sum, err := ingest.Run(cmd.Context(), eng, sources, ingest.Options{Root: root, Company: company, Format: format, LogFormat: custom, TimeZone: e.cfg.TimeZone}, bar.set)
 			bar.done()
 			if err != nil {
 				return err
@@ -99,6 +108,10 @@ The exit status is 1 when any source was rejected.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&format, "format", "", "combined, common, vcombined, vcommon, alb (or awsalb), cloudfront, w3c, caddy or jsonl (default: detected per file)")
+	f.StringVar(&logFormat, "log-format", "", "a custom layout in GoAccess's log-format language, e.g. '%h %^[%d:%t %^] \"%r\" %s %b \"%R\" \"%u\"'")
+	f.StringVar(&dateFormat, "date-format", "", "with --log-format: how %d (or %x) is written, as GoAccess's --date-format (e.g. %d/%b/%Y; %s for Unix seconds)")
+	f.StringVar(&timeFormat, "time-format", "", "with --log-format: how %t is written, as GoAccess's --time-format (e.g. %H:%M:%S)")
+	f.StringVar(&nginx, "nginx-format", "", "the log_format directive as it stands in nginx.conf ('$remote_addr - $remote_user [$time_local] \"$request\" …')")
 	f.StringVar(&company, "company", "", "company id for every source (default: the company_id=<id> path segment)")
 	f.StringVar(&out, "out", "", "data root to write (default: LAMBDUCK_DATA, else .lambduck/demo/data)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")

@@ -44,6 +44,9 @@ type Config struct {
 	S3Concurrency int           // LAMBDUCK_S3_CONCURRENCY: parallel object downloads
 	URLExpiry     time.Duration // LAMBDUCK_URL_EXPIRY: lifetime of presigned result URLs
 	IngestFormat  string        // LAMBDUCK_INGEST_FORMAT: the raw format of S3-triggered ingest; "" detects per object
+	// LAMBDUCK_INGEST_LOG_FORMAT (+ _DATE_FORMAT, _TIME_FORMAT) or
+	// LAMBDUCK_INGEST_NGINX_FORMAT: a custom layout for S3-triggered ingest.
+	IngestLogFormat *ingest.LogFormat
 }
 
 // FromEnv reads the configuration. inLambda selects the Lambda rules
@@ -116,6 +119,13 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 			return c, fmt.Errorf("LAMBDUCK_INGEST_FORMAT: %q is not one of %s", v, strings.Join(ingest.Formats, ", "))
 		}
 		c.IngestFormat = f
+	}
+	if c.IngestLogFormat, err = ingest.CustomFormat(getenv("LAMBDUCK_INGEST_LOG_FORMAT"), getenv("LAMBDUCK_INGEST_DATE_FORMAT"),
+		getenv("LAMBDUCK_INGEST_TIME_FORMAT"), getenv("LAMBDUCK_INGEST_NGINX_FORMAT")); err != nil {
+		return c, fmt.Errorf("LAMBDUCK_INGEST_LOG_FORMAT / LAMBDUCK_INGEST_NGINX_FORMAT: %w", err)
+	}
+	if c.IngestLogFormat != nil && c.IngestFormat != "" {
+		return c, fmt.Errorf("LAMBDUCK_INGEST_FORMAT and a custom layout (LAMBDUCK_INGEST_LOG_FORMAT or LAMBDUCK_INGEST_NGINX_FORMAT) are both set; set one")
 	}
 	if v := getenv("LAMBDUCK_S3_PATH_STYLE"); v != "" {
 		if c.S3PathStyle, err = strconv.ParseBool(v); err != nil {

@@ -119,7 +119,7 @@ func (h *Handler) ingestObject(ctx context.Context, log *slog.Logger, o request.
 		return retry(err)
 	}
 	defer ingest.RemoveTemporary([]ingest.Source{src})
-	sum, err := ingest.Run(ctx, h.engine, []ingest.Source{src}, ingest.Options{Root: h.store.Root(), Format: h.cfg.IngestFormat, TimeZone: h.cfg.TimeZone}, nil)
+	sum, err := ingest.Run(ctx, h.engine, []ingest.Source{src}, ingest.Options{Root: h.store.Root(), Format: h.cfg.IngestFormat, LogFormat: h.cfg.IngestLogFormat, TimeZone: h.cfg.TimeZone}, nil)
 	if err != nil {
 		return retry(err)
 	}

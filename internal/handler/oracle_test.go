@@ -113,6 +113,12 @@ func newOracleCase(t *testing.T, bin string, tz *time.Location) oracleCase {
 // and failed lines must be lambduck's written and rejected ones.
 func ingestAndGoAccess(t *testing.T, bin, log, format, preset string, tz *time.Location) (oracleCase, ingest.Summary) {
 	t.Helper()
+	return ingestCustomAndGoAccess(t, bin, log, format, nil, preset, tz)
+}
+
+// ingestCustomAndGoAccess is ingestAndGoAccess with a custom layout for ingest.
+func ingestCustomAndGoAccess(t *testing.T, bin, log, format string, custom *ingest.LogFormat, preset string, tz *time.Location) (oracleCase, ingest.Summary) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
@@ -125,7 +131,7 @@ func ingestAndGoAccess(t *testing.T, bin, log, format, preset string, tz *time.L
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := ingest.Run(ctx, eng, sources, ingest.Options{Root: storage.Folder(root), Company: "1690", Format: format, TimeZone: tz}, nil)
+	sum, err := ingest.Run(ctx, eng, sources, ingest.Options{Root: storage.Folder(root), Company: "1690", Format: format, LogFormat: custom, TimeZone: tz}, nil)
 	if err != nil || sum.FailedSources != 0 {
 		t.Fatalf("ingest: %v %+v", err, sum)
 	}
@@ -415,7 +421,8 @@ func checkRanking(t *testing.T, rows [][]any) {
 
 // appendAwkwardLines adds hand-written lines on top of the generated ones:
 // an IPv6 client, escaped quotes, '-' bytes and referrer, an invalid
-// percent-encoding, a query string on a 404, a very long URL. GoAccess reads
+// percent-encoding, a query string on a 404, a very long URL, a visitor whose
+// only statuses are 4xx other than 400-404. GoAccess reads
 // a line in 4,096-byte pieces and fails longer ones (lambduck does not), so
 // the long URL here stays just under that (docs/ingest.md).
 func appendAwkwardLines(t *testing.T, path string, tz *time.Location) {
@@ -427,6 +434,9 @@ func appendAwkwardLines(t *testing.T, path string, tz *time.Location) {
 		`198.51.100.8 - - [` + ts + `] "GET /bad%ZZencoding HTTP/1.1" 200 10 "-" "curl/8.5.0"`,
 		`198.51.100.9 - - [` + ts + `] "GET /caf%C3%A9?lang=fr HTTP/1.1" 404 0 "-" "curl/8.5.0"`,
 		`198.51.100.10 - - [` + ts + `] "GET /long?` + strings.Repeat("x", 3900) + ` HTTP/1.1" 200 99 "-" "curl/8.5.0"`,
+		// A visitor seen only with 429 and 451: not a unique visitor (4xx).
+		`198.51.100.11 - - [` + ts + `] "GET /rate-limited HTTP/1.1" 429 0 "-" "bot/1.0"`,
+		`198.51.100.11 - - [` + ts + `] "GET /legal HTTP/1.1" 451 0 "-" "bot/1.0"`,
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -624,7 +634,13 @@ func generatedAs(t *testing.T, name, q string) string {
 // bandwidth in all.
 func sameAsGoAccess(t *testing.T, log, format, preset string) {
 	t.Helper()
-	c, sum := ingestAndGoAccess(t, goaccessBin(t), log, "", preset, time.UTC)
+	sameAsGoAccessCustom(t, log, format, nil, preset)
+}
+
+// sameAsGoAccessCustom is sameAsGoAccess with a custom layout for ingest.
+func sameAsGoAccessCustom(t *testing.T, log, format string, custom *ingest.LogFormat, preset string) {
+	t.Helper()
+	c, sum := ingestCustomAndGoAccess(t, goaccessBin(t), log, "", custom, preset, time.UTC)
 	if f := sum.Sources[0].Format; f != format || sum.RowsWritten != 6000 {
 		t.Fatalf("detected %q, %d rows", f, sum.RowsWritten)
 	}
@@ -688,4 +704,33 @@ func TestW3CMatchesGoAccess(t *testing.T) {
 			coalesce(replace(user_agent, ' ', '+'), '-'), coalesce(replace(referrer, ' ', '+'), '-'), status, '0', '0', '15'), 3, ts
 		FROM LOGS ORDER BY k, t) TO OUT (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`)
 	sameAsGoAccess(t, log, "w3c", "%d %t %^ %m %U %^ %^ %^ %h %u %R %s %^ %^ %L|%Y-%m-%d|%H:%M:%S")
+}
+
+// Users who come from GoAccess keep their format string, and nginx users
+// name their log_format directive: the same traffic, written as nginx's
+// default "main" format, read with GoAccess's COMBINED string as a custom
+// layout and with the nginx directive, equals GoAccess's reading.
+func TestCustomLayoutsMatchGoAccess(t *testing.T) {
+	log := generatedAs(t, "main.log", `COPY (
+		SELECT concat(client_ip, ' - - [', strftime(timezone('UTC', ts), '%d/%b/%Y:%H:%M:%S +0000'), '] "',
+			method, ' ', replace(url_encode(path), '%2F', '/'), coalesce('?' || query, ''), ' ', protocol, '" ', status, ' ', bytes,
+			' "', coalesce(referrer, '-'), '" "', replace(user_agent, '"', '\"'), '" "-"') AS l
+		FROM LOGS ORDER BY ts) TO OUT (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`)
+	combined := `%h %^[%d:%t %^] "%r" %s %b "%R" "%u"`
+	t.Run("GoAccess format string", func(t *testing.T) {
+		custom, err := ingest.CustomFormat(combined, "%d/%b/%Y", "%H:%M:%S", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameAsGoAccessCustom(t, log, ingest.Custom, custom, combined+"|%d/%b/%Y|%H:%M:%S")
+	})
+	t.Run("nginx log_format", func(t *testing.T) {
+		custom, err := ingest.CustomFormat("", "", "", `log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
+                      '$status $body_bytes_sent "$http_referer" '
+                      '"$http_user_agent" "$http_x_forwarded_for"';`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameAsGoAccessCustom(t, log, ingest.Custom, custom, "COMBINED")
+	})
 }

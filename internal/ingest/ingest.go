@@ -19,11 +19,14 @@ import (
 
 // Options say where ingested rows go and how sources are read.
 type Options struct {
-	Root     *storage.Root  // the data root
-	Company  string         // "" to take it from each source's company_id=<id> path segment
-	Format   string         // "" to detect per source
-	TimeZone *time.Location // partition dates are calendar dates here
-	Samples  int            // rejected lines to report per source (default 5)
+	Root    *storage.Root // the data root
+	Company string        // "" to take it from each source's company_id=<id> path segment
+	Format  string        // "" to detect per source
+	// LogFormat, when set, reads every source with this custom layout
+	// (GoAccess's log-format language; see NginxLogFormat) instead.
+	LogFormat *LogFormat
+	TimeZone  *time.Location // partition dates are calendar dates here
+	Samples   int            // rejected lines to report per source (default 5)
 }
 
 // Rejected is one line that did not parse.
@@ -115,6 +118,9 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 		return fs, &NotALogError{src.Identity + ": binary data, not a text log"}
 	}
 	fs.Format = o.Format
+	if o.LogFormat != nil {
+		fs.Format = Custom
+	}
 	if fs.Format == "" {
 		if fs.Format, err = Detect(head); err != nil {
 			return fs, &NotALogError{src.Identity + ": " + err.Error()}
@@ -130,7 +136,12 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 	if !layout.ValidCompanyID(fs.Company) {
 		return fs, &NotALogError{fmt.Sprintf("%s: company id %q must match %s", src.Identity, fs.Company, layout.CompanyIDRule)}
 	}
-	parse, err := formatSQL(fs.Format, head)
+	var parse string
+	if o.LogFormat != nil {
+		parse, err = o.LogFormat.sql(o.TimeZone)
+	} else {
+		parse, err = formatSQL(fs.Format, head)
+	}
 	if err != nil {
 		return fs, &NotALogError{src.Identity + ": " + err.Error()}
 	}
