@@ -53,30 +53,34 @@ const (
 // text as written when that leaves nothing, or when it does not decode to
 // UTF-8), and cut at a '?' that is not its first character.
 const requestSQL = `
-req_m AS (
+req_t AS (
+    SELECT *, tok[1] AS t1, tok[2] AS t2, tok[3] AS t3 FROM req_in
+), req_m AS (
     SELECT *,
         -- The usual request, "GET /path HTTP/1.1", takes no position
-        -- arithmetic; the rest are worked out only for the lines that need it.
-        (len(tok) = 3 AND tok[1] IN ('GET', 'POST', 'HEAD') AND tok[3] IN ('HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/2', 'HTTP/3')
-            AND tok[2] <> '') IS TRUE AS usual,
-        tok[-1] AS proto_tok
-    FROM req_in
-), req_meth AS (
+        -- arithmetic: what follows is worked out only for the other lines.
+        -- (Equality chains, not IN lists: DuckDB plans a list of five as a join.)
+        (len(tok) = 3 AND (t1 = 'GET' OR t1 = 'POST' OR t1 = 'HEAD')
+            AND (t3 = 'HTTP/1.1' OR t3 = 'HTTP/1.0' OR t3 = 'HTTP/2.0' OR t3 = 'HTTP/2' OR t3 = 'HTTP/3')
+            AND t2 <> '') IS TRUE AS usual
+    FROM req_t
+), req_p AS (
     SELECT *,
-        CASE WHEN usual THEN tok[1]
-             ELSE list_filter(` + httpMethods + `, x -> starts_with(upper(r), x))[1] END AS meth,
-        usual AND NOT contains(tok[2], '%') AS plain
+        usual AND NOT contains(t2, '%') AS plain,
+        CASE WHEN NOT usual THEN list_filter(` + httpMethods + `, x -> starts_with(upper(r), x))[1] END AS meth,
+        CASE WHEN NOT usual THEN tok[-1] END AS proto_tok
     FROM req_m
 ), req_raw AS (
     SELECT *,
         CASE WHEN plain THEN NULL
-             WHEN usual THEN tok[2] || ' '
+             WHEN usual THEN t2 || ' '
              WHEN meth IS NULL THEN r
              WHEN NOT (len(tok) > 1 AND starts_with(upper(proto_tok), 'HTTP/')
-                 AND (substr(proto_tok, 6, 3) IN ('1.0', '1.1') OR substr(proto_tok, 6, 1) IN ('2', '3'))) THEN NULL
+                 AND (substr(proto_tok, 6, 3) = '1.0' OR substr(proto_tok, 6, 3) = '1.1' OR substr(proto_tok, 6, 1) = '2'
+                     OR substr(proto_tok, 6, 1) = '3')) THEN NULL
              WHEN length(r) - length(proto_tok) - length(meth) - 1 > 0
                  THEN substr(r, length(meth) + 2, length(r) - length(proto_tok) - length(meth) - 1) END AS raw_sp
-    FROM req_meth
+    FROM req_p
 ), req_dec AS (
     SELECT *,
         CASE WHEN raw_sp IS NULL THEN NULL
@@ -86,15 +90,15 @@ req_m AS (
     FROM req_raw
 ), req_out AS (
     SELECT *,
-        CASE WHEN plain THEN CASE WHEN strpos(tok[2], '?') > 1 THEN split_part(tok[2], '?', 1) ELSE tok[2] END
+        CASE WHEN plain THEN CASE WHEN strpos(t2, '?') > 1 THEN split_part(t2, '?', 1) ELSE t2 END
              WHEN raw_sp IS NULL THEN '-'
              WHEN d1 IS NULL THEN raw_sp
              WHEN strpos(d1, '?') > 1 THEN split_part(d1, '?', 1)
              ELSE d1 END AS req_path,
-        CASE WHEN usual THEN CASE WHEN strpos(tok[2], '?') > 0 THEN substr(tok[2], strpos(tok[2], '?') + 1) END
+        CASE WHEN usual THEN CASE WHEN strpos(t2, '?') > 0 THEN substr(t2, strpos(t2, '?') + 1) END
              WHEN strpos(raw_sp, '?') > 0 THEN rtrim(substr(raw_sp, strpos(raw_sp, '?') + 1), ' ') END AS req_query,
-        CASE WHEN usual THEN tok[1] WHEN raw_sp IS NOT NULL AND meth IS NOT NULL THEN meth END AS req_method,
-        CASE WHEN usual THEN tok[3] WHEN raw_sp IS NOT NULL AND meth IS NOT NULL THEN proto_tok END AS req_protocol
+        CASE WHEN usual THEN t1 WHEN raw_sp IS NOT NULL AND meth IS NOT NULL THEN meth END AS req_method,
+        CASE WHEN usual THEN t3 WHEN raw_sp IS NOT NULL AND meth IS NOT NULL THEN proto_tok END AS req_protocol
     FROM req_dec
 )`
 
@@ -167,7 +171,7 @@ FROM g`
 
 // validIP is true when col holds an IP address, as GoAccess requires of a client.
 func validIP(col string) string {
-	return `(regexp_full_match(` + col + `, '` + ipv4 + `') OR (contains(` + col + `, ':') AND regexp_full_match(` + col + `, '` + ipv6 + `')))`
+	return `(CASE WHEN contains(` + col + `, ':') THEN regexp_full_match(` + col + `, '` + ipv6 + `') ELSE regexp_full_match(` + col + `, '` + ipv4 + `') END)`
 }
 
 // caddySQL parses Caddy's JSON access log (the http.log.access logger) as
