@@ -23,8 +23,10 @@ func newIngest() *cobra.Command {
 		Use:   "ingest [--format FORMAT] [--company ID] SOURCE…",
 		Short: "Turn raw access logs into the partitioned Parquet layout",
 		Long: `Reads raw access logs — NCSA Combined and Common (nginx/Apache), their
-virtual-host forms, AWS ALB, CloudFront standard logs, W3C (IIS), Caddy's JSON
-log, JSON lines; plain or gzip — from files, folders (recursively),
+virtual-host forms, AWS ALB, CloudFront standard logs, S3 server access logs,
+W3C (IIS), Caddy's JSON log, JSON lines, or your own layout (--log-format in
+GoAccess's language, --nginx-format as in nginx.conf); plain or gzip — from
+files, folders (recursively),
 s3://bucket/key or s3://bucket/prefix, or - (standard input), and writes
 company_id=<id>/date=<YYYY-MM-DD>/ingest-….parquet under the data root (--out,
 else LAMBDUCK_DATA; a folder or s3://bucket/prefix).
@@ -41,6 +43,7 @@ The exit status is 1 when any source was rejected.`,
   lambduck ingest logs/company_id=1690/          # company from the path
   zcat access.log.gz | lambduck ingest --company 1690 --format combined -
   lambduck ingest --out s3://lake/data s3://lake/raw/company_id=1690/2025/04/
+  lambduck ingest --company 1690 --nginx-format "$(grep -A2 'log_format main' /etc/nginx/nginx.conf)" access.log
   LAMBDUCK_TIMEZONE=Asia/Tokyo lambduck ingest --json --company 1690 access.log`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -107,7 +110,7 @@ The exit status is 1 when any source was rejected.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "", "combined, common, vcombined, vcommon, alb (or awsalb), cloudfront, w3c, caddy or jsonl (default: detected per file)")
+	f.StringVar(&format, "format", "", "combined, common, vcombined, vcommon, alb (or awsalb), cloudfront, w3c, awss3, caddy or jsonl (default: detected per file)")
 	f.StringVar(&logFormat, "log-format", "", "a custom layout in GoAccess's log-format language, e.g. '%h %^[%d:%t %^] \"%r\" %s %b \"%R\" \"%u\"'")
 	f.StringVar(&dateFormat, "date-format", "", "with --log-format: how %d (or %x) is written, as GoAccess's --date-format (e.g. %d/%b/%Y; %s for Unix seconds)")
 	f.StringVar(&timeFormat, "time-format", "", "with --log-format: how %t is written, as GoAccess's --time-format (e.g. %H:%M:%S)")

@@ -734,3 +734,17 @@ func TestCustomLayoutsMatchGoAccess(t *testing.T) {
 		sameAsGoAccessCustom(t, log, ingest.Custom, custom, "COMBINED")
 	})
 }
+
+// The same traffic written as S3 server access logs is read as GoAccess's
+// AWSS3 preset reads it.
+func TestAWSS3MatchesGoAccess(t *testing.T) {
+	log := generatedAs(t, "s3.log", `COPY (
+		SELECT concat('79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be lake [',
+			strftime(timezone('UTC', ts), '%d/%b/%Y:%H:%M:%S +0000'), '] ', client_ip,
+			' 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE REST.GET.OBJECT key "',
+			method, ' ', replace(url_encode(path), '%2F', '/'), coalesce('?' || query, ''), ' ', protocol, '" ', status, ' - ', bytes,
+			' - 12 - "', coalesce(referrer, '-'), '" "', replace(user_agent, '"', '\"'),
+			'" - hostid= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader lake.s3.us-west-1.amazonaws.com TLSv1.2 - -') AS l
+		FROM LOGS ORDER BY ts) TO OUT (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`)
+	sameAsGoAccess(t, log, "awss3", "AWSS3")
+}

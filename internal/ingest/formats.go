@@ -6,10 +6,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Formats ingest reads.
-var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "cloudfront", "w3c", "caddy", "jsonl"}
+var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "cloudfront", "w3c", "awss3", "caddy", "jsonl"}
 
 // formatAliases are other names users bring: GoAccess's preset names in
 // lower case where they differ from lambduck's.
@@ -399,6 +400,7 @@ var (
 	combinedLine = regexp.MustCompile(`^\S+ \S+ \S+ \[[^\]]+\] "`)
 	vhostLine    = regexp.MustCompile(`^[^\s:]+:\d+ \S+ \S+ \S+ \[[^\]]+\] "`)
 	commonEnd    = regexp.MustCompile(`" \d{3} (\d+|-)\s*$`) // a Common line ends after the bytes
+	awsS3Line    = regexp.MustCompile(`^[0-9a-f]{64} \S+ \[[^\]]+\] \S+ \S+ \S+ [A-Z]+\.\S+ `)
 	albLine      = regexp.MustCompile(`^(http|https|h2|grpcs|ws|wss) \d{4}-\d\d-\d\dT\S+ \S+ \S+:\d+ `)
 )
 
@@ -430,6 +432,8 @@ func Detect(head []byte) (string, error) {
 			votes["caddy"]++
 		case line[0] == '{':
 			votes["jsonl"]++
+		case awsS3Line.Match(line):
+			votes["awss3"]++
 		case albLine.Match(line):
 			votes["alb"]++
 		case vhostLine.Match(line) && commonEnd.Match(line):
@@ -475,7 +479,10 @@ func w3cFields(head []byte) (map[string]int, error) {
 	return nil, fmt.Errorf("W3C log without a #Fields line")
 }
 
-func formatSQL(format string, head []byte) (string, error) {
+func formatSQL(format string, head []byte, tz *time.Location) (string, error) {
+	if p, ok := presets[format]; ok {
+		return p.sql(tz)
+	}
 	switch format {
 	case "combined", "common", "vcombined", "vcommon":
 		return combinedSQL(strings.HasSuffix(format, "common"), strings.HasPrefix(format, "v")), nil

@@ -140,7 +140,7 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 	if o.LogFormat != nil {
 		parse, err = o.LogFormat.sql(o.TimeZone)
 	} else {
-		parse, err = formatSQL(fs.Format, head)
+		parse, err = formatSQL(fs.Format, head, o.TimeZone)
 	}
 	if err != nil {
 		return fs, &NotALogError{src.Identity + ": " + err.Error()}

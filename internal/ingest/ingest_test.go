@@ -103,6 +103,11 @@ func TestFormatsFieldByField(t *testing.T) {
 			"c | 2025-04-01 | 2025-04-01T00:00:02Z | 2001:db8::5 | GET | /images/café.png | NULL | NULL | 304 | 0 | https://www.example.com/default.htm | Mozilla/5.0+(X11;+Linux+x86_64) | NULL | 0 | w3c",
 			"c | 2025-04-01 | 2025-04-01T00:00:03Z | 192.0.2.11 | POST | /api/orders | id=7 | NULL | 500 | 0 | NULL | curl/8.5.0 | NULL | 120 | w3c",
 		},
+		"awss3.log": {
+			"c | 2019-02-06 | 2019-02-06T00:00:38Z | 192.0.2.3 | GET | /DOC-EXAMPLE-BUCKET1 | versioning | HTTP/1.1 | 200 | 113 | NULL | S3Console/0.4 | DOC-EXAMPLE-BUCKET1 | 7 | awss3",
+			"c | 2019-02-06 | 2019-02-06T00:00:38Z | 192.0.2.3 | GET | /DOC-EXAMPLE-BUCKET1 | logging | HTTP/1.1 | 200 | 242 | NULL | S3Console/0.4 | DOC-EXAMPLE-BUCKET1 | 11 | awss3",
+			"c | 2019-02-06 | 2019-02-06T00:00:38Z | 2001:db8::3 | GET | /DOC-EXAMPLE-BUCKET1/photos/2019/café.jpg | NULL | HTTP/1.1 | 404 | 243 | https://www.example.com/gallery | Mozilla/5.0 (X11; Linux x86_64) | DOC-EXAMPLE-BUCKET1 | 28 | awss3",
+		},
 		"caddy.log": {
 			"c | 2022-03-09 | 2022-03-09T21:30:01.524102Z | 127.0.0.1 | GET | / | NULL | HTTP/2.0 | 200 | 10900 | NULL | curl/7.82.0 | localhost | 0.93 | caddy",
 			"c | 2025-04-01 | 2025-04-01T00:00:00.25Z | 2001:db8::7 | POST | /café/cart | item=42 | HTTP/1.1 | 502 | 0 | https://shop.example.com/ | Mozilla/5.0 (X11; Linux x86_64) | shop.example.com | 1500 | caddy",

@@ -15,6 +15,18 @@ type LogFormat struct {
 	Format string // GoAccess's specifiers
 	Date   string // strftime-style, as GoAccess's --date-format ("%s": Unix seconds)
 	Time   string // as --time-format
+	name   string // the source column's value: a preset's name; "custom" otherwise
+}
+
+// presets are the formats lambduck reads with a GoAccess format string: the
+// layout is the format's documented one, checked against GoAccess.
+var presets = map[string]LogFormat{
+	// S3 server access logs (GoAccess's AWSS3 preset): bucket owner, bucket,
+	// [time], remote IP, requester, request id, operation, key, "request",
+	// status, error code, bytes sent, object size, total time (ms),
+	// turnaround time, "referrer", "user agent", and fields not read.
+	// The time's offset is honoured (GoAccess ignores it; S3 writes +0000).
+	"awss3": {Format: `%^ %v [%d:%t] %h %^"%r" %s %^ %b %^ %L %^ "%R" "%u"`, Date: "%d/%b/%Y", Time: "%H:%M:%S %z", name: "awss3"},
 }
 
 // Custom is the format name of a source read with a LogFormat.
@@ -228,10 +240,17 @@ SELECT
     ` + get("agent", "NULL") + ` AS user_agent,
     ` + get("vhost", "NULL") + ` AS host,
     round(` + timeTaken + `, 3) AS request_time_ms,
-    'custom' AS source,
+    ` + quoteSQL(f.source()) + ` AS source,
     line,
     (matched AND ts IS NOT NULL AND st BETWEEN 100 AND 599 AND b >= 0 AND r IS NOT NULL AND ` + validIP("ip") + `) IS TRUE AS ok
 FROM req_out`, nil
+}
+
+func (f LogFormat) source() string {
+	if f.name != "" {
+		return f.name
+	}
+	return Custom
 }
 
 func quoteSQL(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
