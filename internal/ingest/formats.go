@@ -10,7 +10,7 @@ import (
 )
 
 // Formats ingest reads.
-var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "cloudfront", "w3c", "awss3", "caddy", "jsonl"}
+var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "awselb", "cloudfront", "w3c", "awss3", "squid", "caddy", "jsonl"}
 
 // formatAliases are other names users bring: GoAccess's preset names in
 // lower case where they differ from lambduck's.
@@ -401,6 +401,8 @@ var (
 	vhostLine    = regexp.MustCompile(`^[^\s:]+:\d+ \S+ \S+ \S+ \[[^\]]+\] "`)
 	commonEnd    = regexp.MustCompile(`" \d{3} (\d+|-)\s*$`) // a Common line ends after the bytes
 	awsS3Line    = regexp.MustCompile(`^[0-9a-f]{64} \S+ \[[^\]]+\] \S+ \S+ \S+ [A-Z]+\.\S+ `)
+	elbLine      = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\S+Z \S+ \S+:\d+ \S+ -?[\d.]+ -?[\d.]+ -?[\d.]+ (\d{3}|-) `)
+	squidLine    = regexp.MustCompile(`^\d{9,10}\.\d{3}\s+\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Z]+ `)
 	albLine      = regexp.MustCompile(`^(http|https|h2|grpcs|ws|wss) \d{4}-\d\d-\d\dT\S+ \S+ \S+:\d+ `)
 )
 
@@ -432,6 +434,10 @@ func Detect(head []byte) (string, error) {
 			votes["caddy"]++
 		case line[0] == '{':
 			votes["jsonl"]++
+		case elbLine.Match(line):
+			votes["awselb"]++
+		case squidLine.Match(line):
+			votes["squid"]++
 		case awsS3Line.Match(line):
 			votes["awss3"]++
 		case albLine.Match(line):

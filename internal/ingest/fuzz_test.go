@@ -16,7 +16,7 @@ import (
 // line it accepts has a timestamp, a status from 100 to 599, a path and
 // non-negative bytes. Detect never panics.
 func FuzzLineParsers(f *testing.F) {
-	for _, file := range []string{"combined.log", "common.log", "vcombined.log", "vcommon.log", "caddy.log", "w3c.log", "awss3.log", "realworld-combined.log", "alb.log", "cloudfront.log", "jsonl.log"} {
+	for _, file := range []string{"combined.log", "common.log", "vcombined.log", "vcommon.log", "caddy.log", "w3c.log", "awss3.log", "awselb.log", "squid.log", "realworld-combined.log", "alb.log", "cloudfront.log", "jsonl.log"} {
 		b, err := os.ReadFile("testdata/" + file)
 		if err != nil {
 			f.Fatal(err)

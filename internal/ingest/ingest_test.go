@@ -108,6 +108,15 @@ func TestFormatsFieldByField(t *testing.T) {
 			"c | 2019-02-06 | 2019-02-06T00:00:38Z | 192.0.2.3 | GET | /DOC-EXAMPLE-BUCKET1 | logging | HTTP/1.1 | 200 | 242 | NULL | S3Console/0.4 | DOC-EXAMPLE-BUCKET1 | 11 | awss3",
 			"c | 2019-02-06 | 2019-02-06T00:00:38Z | 2001:db8::3 | GET | /DOC-EXAMPLE-BUCKET1/photos/2019/café.jpg | NULL | HTTP/1.1 | 404 | 243 | https://www.example.com/gallery | Mozilla/5.0 (X11; Linux x86_64) | DOC-EXAMPLE-BUCKET1 | 28 | awss3",
 		},
+		"awselb.log": {
+			"c | 2015-05-13 | 2015-05-13T23:39:43.945958Z | 192.168.131.39 | GET | http://www.example.com:80/ | NULL | HTTP/1.1 | 200 | 29 | NULL | curl/7.38.0 | my-loadbalancer | 1.048 | awselb",
+			"c | 2015-05-13 | 2015-05-13T23:39:43.945958Z | 192.168.131.39 | GET | https://www.example.com:443/ | NULL | HTTP/1.1 | 200 | 57 | NULL | curl/7.38.0 | my-loadbalancer | 1.048 | awselb",
+		},
+		"squid.log": {
+			"c | 2010-10-08 | 2010-10-08T11:11:49Z | 192.168.0.68 | POST | http://rcv.example.com/rcv | id=7 | NULL | 200 | 507 | NULL | NULL | NULL | 921 | squid",
+			"c | 2010-10-08 | 2010-10-08T11:11:49Z | 192.168.0.68 | GET | http://www.example.com/ | NULL | NULL | 200 | 1023 | NULL | NULL | NULL | 99 | squid",
+			"c | 2010-10-08 | 2010-10-08T11:11:50Z | 2001:db8::68 | CONNECT | intranet.example.com:443 | NULL | NULL | 403 | 3946 | NULL | NULL | NULL | 0 | squid",
+		},
 		"caddy.log": {
 			"c | 2022-03-09 | 2022-03-09T21:30:01.524102Z | 127.0.0.1 | GET | / | NULL | HTTP/2.0 | 200 | 10900 | NULL | curl/7.82.0 | localhost | 0.93 | caddy",
 			"c | 2025-04-01 | 2025-04-01T00:00:00.25Z | 2001:db8::7 | POST | /café/cart | item=42 | HTTP/1.1 | 502 | 0 | https://shop.example.com/ | Mozilla/5.0 (X11; Linux x86_64) | shop.example.com | 1500 | caddy",

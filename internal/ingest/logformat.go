@@ -25,6 +25,16 @@ var presets = map[string]LogFormat{
 	// [time], remote IP, requester, request id, operation, key, "request",
 	// status, error code, bytes sent, object size, total time (ms),
 	// turnaround time, "referrer", "user agent", and fields not read.
+	// Classic Load Balancer access logs (AWS's documented layout: time, elb,
+	// client:port, backend:port, request, backend and response processing
+	// times, elb and backend status, received and sent bytes, "request",
+	// "user agent", ssl cipher, ssl protocol). GoAccess 1.7's AWSELB preset
+	// has the Application Load Balancer's shape and reads none of these.
+	"awselb": {Format: `%x %v %h:%^ %^ %^ %T %^ %s %^ %^ %b "%r" "%u" %k %K`, Date: "%Y-%m-%dT%H:%M:%S.%fZ", name: "awselb"},
+	// Squid's native access.log (time.ms elapsed client code/status bytes
+	// method URL user hierarchy/host type). GoAccess 1.7's SQUID preset
+	// expects a syslog prefix in front.
+	"squid": {Format: `%x.%^ %~%L %h %^/%s %b %m %U %^`, Date: "%s", name: "squid"},
 	// The time's offset is honoured (GoAccess ignores it; S3 writes +0000).
 	"awss3": {Format: `%^ %v [%d:%t] %h %^"%r" %s %^ %b %^ %L %^ "%R" "%u"`, Date: "%d/%b/%Y", Time: "%H:%M:%S %z", name: "awss3"},
 }
@@ -145,7 +155,7 @@ var strptimeCode = regexp.MustCompile(`%.`)
 
 func checkTimeFormat(what, f string) error {
 	for _, code := range strptimeCode.FindAllString(f, -1) {
-		if !strings.Contains("%a%A%b%B%d%e%H%I%j%m%M%p%S%y%Y%z%Z%f%%", code) {
+		if !strings.Contains("%a%A%b%B%d%e%H%I%j%m%M%p%S%y%Y%z%Z%f%s%%", code) {
 			return fmt.Errorf("%s: %s is not a strptime code lambduck reads", what, code)
 		}
 	}
@@ -190,10 +200,17 @@ func (f LogFormat) sql(tz *time.Location) (string, error) {
 		}
 		ts = "try_strptime(" + when + ", " + quoteSQL(layout) + ")"
 		if !strings.Contains(layout, "%z") && !strings.Contains(layout, "%Z") {
-			ts = "timezone(" + quoteSQL(tz.String()) + ", " + ts + ")"
+			local := tz.String()
+			if strings.HasSuffix(layout, "Z") { // written in UTC ("…Z")
+				local = "UTC"
+			}
+			ts = "timezone(" + quoteSQL(local) + ", " + ts + ")"
 		}
 	}
-	r := get("request", "")
+	r, protocol := get("request", ""), "req_protocol"
+	if !c.fields["request"] && !c.fields["protocol"] {
+		protocol = "NULL::VARCHAR" // the request is rebuilt below with a stand-in protocol
+	}
 	if !c.fields["request"] {
 		r = "concat_ws(' ', " + get("method", "'GET'") + ", " + get("url", "NULL") + ", " + get("protocol", "'HTTP/1.1'") + ")"
 	}
@@ -233,7 +250,7 @@ SELECT
     req_method AS method,
     req_path AS path,
     ` + query + ` AS query,
-    req_protocol AS protocol,
+    ` + protocol + ` AS protocol,
     st AS status,
     b AS bytes,
     nullif(` + get("referrer", "NULL") + `, '-') AS referrer,
