@@ -22,15 +22,14 @@ func newIngest() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ingest [--format FORMAT] [--company ID] SOURCE…",
 		Short: "Turn raw access logs into the partitioned Parquet layout",
-		Long: `Reads raw access logs — NCSA Combined and Common (nginx/Apache), their
+		Long: `Reads raw access logs — NCSA Combined and Common (nginx/Apache) and their
 virtual-host forms, AWS ALB and Classic ELB, CloudFront standard logs, S3 server
-access logs, Squid,
-W3C (IIS), Caddy's JSON log, JSON lines, or your own layout (--log-format in
-GoAccess's language, --nginx-format as in nginx.conf); plain or gzip — from
-files, folders (recursively),
-s3://bucket/key or s3://bucket/prefix, or - (standard input), and writes
-company_id=<id>/date=<YYYY-MM-DD>/ingest-….parquet under the data root (--out,
-else LAMBDUCK_DATA; a folder or s3://bucket/prefix).
+access logs, W3C (IIS), Squid, Caddy's JSON log, JSON lines, or your own layout
+(--log-format in GoAccess's language, --nginx-format as in nginx.conf); plain or
+gzip — from files, folders (recursively), s3://bucket/key or s3://bucket/prefix,
+or - (standard input), and writes company_id=<id>/date=<YYYY-MM-DD>/ingest-….parquet
+under the data root (--out, else LAMBDUCK_DATA; a folder or s3://bucket/prefix).
+docs/ingest.md says how each format is read and where GoAccess reads it otherwise.
 
 The format is detected from each file's first lines unless --format names it.
 The company is --company, else the company_id=<id> segment of the file's path.
