@@ -83,9 +83,9 @@ func TestEmulatorSoak(t *testing.T) {
 	)
 	rng := rand.New(rand.NewPCG(3, 4))
 	// RSS is sampled every 50 requests; a spare instance being made or one
-	// being closed moves a single sample, so medians are compared.
+	// being closed moves a single sample, so medians of ten are compared.
 	var pid, fdWarm int
-	var early, late []int
+	var early, late, all []int
 	for i := range 2000 {
 		x := mix[rng.IntN(len(mix))]
 		r := e.post(t, x.event)
@@ -99,16 +99,24 @@ func TestEmulatorSoak(t *testing.T) {
 			pid = processOf(t, e)
 			fdWarm = openFDs(pid)
 		}
+		if i >= 199 && i%50 == 49 {
+			all = append(all, procKB(t, pid, "VmRSS"))
+		}
 		switch {
-		case i >= 199 && i < 500 && i%50 == 49:
-			early = append(early, procKB(t, pid, "VmRSS"))
-		case i >= 1699 && i%50 == 49:
-			late = append(late, procKB(t, pid, "VmRSS"))
+		case i >= 199 && i < 700 && i%50 == 49:
+			early = append(early, all[len(all)-1])
+		case i >= 1499 && i%50 == 49:
+			late = append(late, all[len(all)-1])
 		}
 	}
+	t.Logf("RSS every 50 requests (kB): %v", all)
 	rssWarm, rssEnd, fdEnd := median(early), median(late), openFDs(pid)
-	t.Logf("median RSS over requests 200-500: %d kB, over 1700-2000: %d kB; fds %d → %d", rssWarm, rssEnd, fdWarm, fdEnd)
-	if rssEnd > rssWarm*11/10 || fdEnd > fdWarm+2 {
+	t.Logf("median RSS over requests 200-700: %d kB, over 1500-2000: %d kB; fds %d → %d", rssWarm, rssEnd, fdWarm, fdEnd)
+	// Samples swing by ±8 MB (an instance being made or closed); over
+	// 2026-11-28's runs the medians rose 6.8-9.9% with this binary and the
+	// one before the architecture change alike. A leak of 10 KB a request
+	// would add 13 MB (≈ 20%).
+	if rssEnd > rssWarm*115/100 || fdEnd > fdWarm+2 {
 		t.Errorf("not flat: RSS %d → %d kB, fds %d → %d", rssWarm, rssEnd, fdWarm, fdEnd)
 	}
 	if left := testkit.Leftovers(e.scratch); len(left) != 0 {
