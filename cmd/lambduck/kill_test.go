@@ -28,7 +28,8 @@ var (
 func cliBinary(t *testing.T) string {
 	t.Helper()
 	cliOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lambduck-cli-")
+		// Under work, which TestMain removes: nothing stays in the system's temp folder.
+		dir, err := os.MkdirTemp(work, "lambduck-cli-")
 		if err != nil {
 			cliErr = err
 			return
