@@ -402,6 +402,23 @@ func TestReportsMatchOracles(t *testing.T) {
 	}
 }
 
+// gaPaths is GoAccess's hits and bandwidth per path, "hits bytes", from the
+// three panels that together hold every path.
+func (c oracleCase) gaPaths() map[string]string {
+	hits, bytes := map[string]int64{}, map[string]int64{}
+	for _, p := range []panel{c.ga.Requests, c.ga.StaticRequests, c.ga.NotFound} {
+		for _, it := range p.Data {
+			hits[it.Data] += it.Hits.Count
+			bytes[it.Data] += it.Bytes.Count
+		}
+	}
+	out := make(map[string]string, len(hits))
+	for k := range hits {
+		out[k] = fmt.Sprint(hits[k], " ", bytes[k])
+	}
+	return out
+}
+
 // checkRanking checks the order of a "top" report: hits descending, then
 // the key ascending.
 func checkRanking(t *testing.T, rows [][]any) {
@@ -501,19 +518,9 @@ func TestRealWorldCombinedLinesMatchGoAccess(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, r := range res.Rows {
-		got[r[0].(string)] = fmt.Sprint(r[1])
+		got[r[0].(string)] = fmt.Sprint(r[1], " ", r[3])
 	}
-	want := map[string]int64{}
-	for _, p := range []panel{c.ga.Requests, c.ga.StaticRequests, c.ga.NotFound} {
-		for _, it := range p.Data {
-			want[it.Data] += it.Hits.Count
-		}
-	}
-	wantS := map[string]string{}
-	for k, v := range want {
-		wantS[k] = fmt.Sprint(v)
-	}
-	compare(t, "hits per path", got, wantS)
+	compare(t, "hits and bandwidth per path", got, c.gaPaths())
 }
 
 // The same generated traffic written as each Combined-family format GoAccess
@@ -521,7 +528,7 @@ func TestRealWorldCombinedLinesMatchGoAccess(t *testing.T) {
 // VCOMMON (the virtual host in front) — is detected and read as GoAccess's
 // preset reads it: totals and hits per path.
 func TestCombinedFamilyMatchesGoAccessPresets(t *testing.T) {
-	bin := goaccessBin(t)
+	goaccessBin(t)
 	dir := t.TempDir()
 	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
 	if err != nil {
@@ -558,45 +565,7 @@ func TestCombinedFamilyMatchesGoAccessPresets(t *testing.T) {
 			if err := os.WriteFile(log, []byte(out.String()), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			c, sum := ingestAndGoAccess(t, bin, log, "", tc.preset, time.UTC)
-			if f := sum.Sources[0].Format; f != tc.format || sum.RowsWritten != 6000 {
-				t.Fatalf("detected %q, %d rows", f, sum.RowsWritten)
-			}
-			req, err := request.Decode([]byte(`{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-02", "report": "top_paths", "params": {"limit": 100000}}`), 1<<20)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := c.h.Answer(context.Background(), req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := map[string]string{}
-			var bytes int64
-			for _, r := range res.Rows {
-				got[r[0].(string)] = fmt.Sprint(r[1])
-				bytes += r[3].(int64)
-			}
-			want := map[string]int64{}
-			for _, p := range []panel{c.ga.Requests, c.ga.StaticRequests, c.ga.NotFound} {
-				for _, it := range p.Data {
-					want[it.Data] += it.Hits.Count
-				}
-			}
-			wantS := map[string]string{}
-			for k, v := range want {
-				wantS[k] = fmt.Sprint(v)
-			}
-			compare(t, "hits per path", got, wantS)
-			if bytes != c.ga.General.Bandwidth {
-				t.Errorf("bandwidth %d, GoAccess %d", bytes, c.ga.General.Bandwidth)
-			}
-			req.Report, req.Params = "access_summary", nil
-			if res, err = c.h.Answer(context.Background(), req); err != nil {
-				t.Fatal(err)
-			}
-			if res.Rows[0][1] != c.ga.General.UniqueVisitors {
-				t.Errorf("unique visitors %v, GoAccess %d", res.Rows[0][1], c.ga.General.UniqueVisitors)
-			}
+			sameAsGoAccess(t, log, tc.format, tc.preset)
 		})
 	}
 }
@@ -656,18 +625,7 @@ func sameAsGoAccessCustom(t *testing.T, log, format string, custom *ingest.LogFo
 	for _, r := range res.Rows {
 		got[r[0].(string)] = fmt.Sprint(r[1], " ", r[3])
 	}
-	hits, bytes := map[string]int64{}, map[string]int64{}
-	for _, p := range []panel{c.ga.Requests, c.ga.StaticRequests, c.ga.NotFound} {
-		for _, it := range p.Data {
-			hits[it.Data] += it.Hits.Count
-			bytes[it.Data] += it.Bytes.Count
-		}
-	}
-	want := map[string]string{}
-	for k := range hits {
-		want[k] = fmt.Sprint(hits[k], " ", bytes[k])
-	}
-	compare(t, "hits and bandwidth per path", got, want)
+	compare(t, "hits and bandwidth per path", got, c.gaPaths())
 	req.Report, req.Params = "access_summary", nil
 	if res, err = c.h.Answer(context.Background(), req); err != nil {
 		t.Fatal(err)

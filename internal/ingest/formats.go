@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"fmt"
+	"lambduck/internal/layout"
 	"regexp"
 	"slices"
 	"strings"
@@ -150,24 +151,30 @@ WITH s AS (
         CASE WHEN m[2] = '-' THEN 0 ELSE TRY_CAST(m[2] AS BIGINT) END AS b
     FROM req_out
 )
-SELECT
-    ts,
-    ip AS client_ip,
-    req_method AS method,
-    req_path AS path,
-    req_query AS query,
-    req_protocol AS protocol,
-    st AS status,
-    b AS bytes,
-    ` + ref + ` AS referrer,
-    ` + ua + ` AS user_agent,
-    vhost AS host,
-    NULL::DOUBLE AS request_time_ms,
-    '` + source + `' AS source,
-    line,
-    (n >= ` + minParts + ` AND ` + hostOK + ` AND ts IS NOT NULL AND t_closed AND st BETWEEN 100 AND 599 AND len(m) = 2 AND b >= 0
-        AND ` + validIP("ip") + `) IS TRUE AS ok
+` + selectRow(map[string]string{"ts": "ts", "client_ip": "ip", "method": "req_method", "path": "req_path", "query": "req_query",
+		"protocol": "req_protocol", "status": "st", "bytes": "b", "referrer": ref, "user_agent": ua, "host": "vhost",
+		"source": "'" + source + "'"},
+		`n >= `+minParts+` AND `+hostOK+` AND ts IS NOT NULL AND t_closed AND st BETWEEN 100 AND 599 AND len(m) = 2 AND b >= 0
+        AND `+validIP("ip")) + `
 FROM g`
+}
+
+// selectRow is the SELECT list every format's query ends with: the
+// normalised columns in package layout's order, each from exprs (a column
+// missing there is NULL of its type), then the line and ok (whether the line
+// parsed).
+func selectRow(exprs map[string]string, ok string) string {
+	var b strings.Builder
+	b.WriteString("SELECT\n")
+	for _, c := range layout.Columns {
+		e, found := exprs[c.Name]
+		if !found {
+			e = "NULL::" + c.Type
+		}
+		b.WriteString("    " + e + " AS " + c.Name + ",\n")
+	}
+	b.WriteString("    line,\n    (" + ok + ") IS TRUE AS ok\n")
+	return b.String()
 }
 
 // validIP is true when col holds an IP address, as GoAccess requires of a client.
@@ -195,23 +202,12 @@ WITH f AS (
         TRY_CAST(j->>'size' AS BIGINT) AS b
     FROM f
 ), ` + requestSQL + `
-SELECT
-    ts,
-    ip AS client_ip,
-    req_method AS method,
-    req_path AS path,
-    req_query AS query,
-    req_protocol AS protocol,
-    st AS status,
-    b AS bytes,
-    nullif(j->'request'->'headers'->'Referer'->>0, '-') AS referrer,
-    j->'request'->'headers'->'User-Agent'->>0 AS user_agent,
-    j->'request'->>'host' AS host,
-    round(TRY_CAST(j->>'duration' AS DOUBLE) * 1000, 3) AS request_time_ms,
-    'caddy' AS source,
-    line,
-    (j IS NOT NULL AND json_type(j) = 'OBJECT' AND ts IS NOT NULL AND uri IS NOT NULL AND st BETWEEN 100 AND 599
-        AND b >= 0 AND ` + validIP("ip") + `) IS TRUE AS ok
+` + selectRow(map[string]string{"ts": "ts", "client_ip": "ip", "method": "req_method", "path": "req_path", "query": "req_query",
+	"protocol": "req_protocol", "status": "st", "bytes": "b", "referrer": "nullif(j->'request'->'headers'->'Referer'->>0, '-')",
+	"user_agent": "j->'request'->'headers'->'User-Agent'->>0", "host": "j->'request'->>'host'",
+	"request_time_ms": "round(TRY_CAST(j->>'duration' AS DOUBLE) * 1000, 3)", "source": "'caddy'"},
+	`j IS NOT NULL AND json_type(j) = 'OBJECT' AND ts IS NOT NULL AND uri IS NOT NULL AND st BETWEEN 100 AND 599
+        AND b >= 0 AND `+validIP("ip")) + `
 FROM req_out`
 
 // albSQL parses Application Load Balancer access logs (fields in AWS's
@@ -256,16 +252,9 @@ FROM h`
 // field order given by the file's #Fields line (fields maps name → 1-based index).
 func cloudFrontSQL(fields map[string]int) (string, error) {
 	need := []string{"date", "time", "c-ip", "cs-method", "cs-uri-stem", "sc-status", "sc-bytes", "cs(Referer)", "cs(User-Agent)"}
-	for _, n := range need {
-		if fields[n] == 0 {
-			return "", fmt.Errorf("CloudFront #Fields lacks %q", n)
-		}
-	}
-	col := func(name, fallback string) string {
-		if i := fields[name]; i > 0 {
-			return fmt.Sprintf("nullif(p[%d], '-')", i)
-		}
-		return fallback
+	col, err := w3cColumns(fields, need, "CloudFront")
+	if err != nil {
+		return "", err
 	}
 	host := col("x-host-header", col("cs(Host)", "NULL"))
 	return fmt.Sprintf(`
@@ -304,16 +293,9 @@ FROM f`,
 // must be an IP address, as GoAccess requires.
 func w3cSQL(fields map[string]int) (string, error) {
 	need := []string{"date", "time", "c-ip", "cs-method", "cs-uri-stem", "sc-status"}
-	for _, n := range need {
-		if fields[n] == 0 {
-			return "", fmt.Errorf("W3C #Fields lacks %q", n)
-		}
-	}
-	col := func(name, fallback string) string {
-		if i := fields[name]; i > 0 {
-			return fmt.Sprintf("nullif(p[%d], '-')", i)
-		}
-		return fallback
+	col, err := w3cColumns(fields, need, "W3C")
+	if err != nil {
+		return "", err
 	}
 	return fmt.Sprintf(`
 WITH f AS (
@@ -349,6 +331,23 @@ FROM req_out`,
 		col("cs-uri-query", "NULL"), col("cs-version", "NULL"), col("sc-bytes", "NULL"), col("cs(Referer)", "NULL"),
 		col("cs(User-Agent)", "NULL"), col("cs-host", col("s-sitename", "NULL")), col("time-taken", "NULL"),
 		maxIndex(fields, need)), nil
+}
+
+// w3cColumns checks that a #Fields header names every needed field and
+// returns how a field is read: its value, NULL for '-', or fallback when
+// the file has no such field.
+func w3cColumns(fields map[string]int, need []string, what string) (func(name, fallback string) string, error) {
+	for _, n := range need {
+		if fields[n] == 0 {
+			return nil, fmt.Errorf("%s #Fields lacks %q", what, n)
+		}
+	}
+	return func(name, fallback string) string {
+		if i := fields[name]; i > 0 {
+			return fmt.Sprintf("nullif(p[%d], '-')", i)
+		}
+		return fallback
+	}, nil
 }
 
 func maxIndex(fields map[string]int, names []string) int {

@@ -244,22 +244,11 @@ WITH f AS (
         CASE WHEN ` + get("bytes", "'-'") + ` = '-' THEN 0 ELSE TRY_CAST(` + get("bytes", "NULL") + ` AS BIGINT) END AS b
     FROM f
 ), ` + requestSQL + `
-SELECT
-    ts,
-    ip AS client_ip,
-    req_method AS method,
-    req_path AS path,
-    ` + query + ` AS query,
-    ` + protocol + ` AS protocol,
-    st AS status,
-    b AS bytes,
-    nullif(` + get("referrer", "NULL") + `, '-') AS referrer,
-    ` + get("agent", "NULL") + ` AS user_agent,
-    ` + get("vhost", "NULL") + ` AS host,
-    round(` + timeTaken + `, 3) AS request_time_ms,
-    ` + quoteSQL(f.source()) + ` AS source,
-    line,
-    (matched AND ts IS NOT NULL AND st BETWEEN 100 AND 599 AND b >= 0 AND r IS NOT NULL AND ` + validIP("ip") + `) IS TRUE AS ok
+` + selectRow(map[string]string{"ts": "ts", "client_ip": "ip", "method": "req_method", "path": "req_path", "query": query,
+		"protocol": protocol, "status": "st", "bytes": "b", "referrer": "nullif(" + get("referrer", "NULL") + ", '-')",
+		"user_agent": get("agent", "NULL"), "host": get("vhost", "NULL"), "request_time_ms": "round(" + timeTaken + ", 3)",
+		"source": quoteSQL(f.source())},
+		"matched AND ts IS NOT NULL AND st BETWEEN 100 AND 599 AND b >= 0 AND r IS NOT NULL AND "+validIP("ip")) + `
 FROM req_out`, nil
 }
 
