@@ -24,7 +24,8 @@ func newIngest() *cobra.Command {
 		Short: "Turn raw access logs into the partitioned Parquet layout",
 		Long: `Reads raw access logs — NCSA Combined and Common (nginx/Apache) and their
 virtual-host forms, AWS ALB and Classic ELB, CloudFront standard logs, S3 server
-access logs, W3C (IIS), Squid, Caddy's JSON log, JSON lines, or your own layout
+access logs, Google Cloud Storage usage logs, W3C (IIS), Squid, Caddy's JSON log,
+JSON lines, or your own layout
 (--log-format in GoAccess's language, --nginx-format as in nginx.conf); plain or
 gzip — from files, folders (recursively), s3://bucket/key or s3://bucket/prefix,
 or - (standard input), and writes company_id=<id>/date=<YYYY-MM-DD>/ingest-….parquet
@@ -110,7 +111,7 @@ The exit status is 1 when any source was rejected.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "", "combined, common, vcombined, vcommon, alb (or awsalb), awselb, cloudfront, w3c, awss3, squid, caddy or jsonl (default: detected per file)")
+	f.StringVar(&format, "format", "", "combined, common, vcombined, vcommon, alb (or awsalb), awselb, cloudfront, w3c, awss3, cloudstorage, squid, caddy or jsonl (default: detected per file)")
 	f.StringVar(&logFormat, "log-format", "", "a custom layout in GoAccess's log-format language, e.g. '%h %^[%d:%t %^] \"%r\" %s %b \"%R\" \"%u\"'")
 	f.StringVar(&dateFormat, "date-format", "", "with --log-format: how %d (or %x) is written, as GoAccess's --date-format (e.g. %d/%b/%Y; %s for Unix seconds)")
 	f.StringVar(&timeFormat, "time-format", "", "with --log-format: how %t is written, as GoAccess's --time-format (e.g. %H:%M:%S)")

@@ -297,7 +297,7 @@ func TestPartitionDateFollowsTimeZone(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
-	for file, want := range map[string]string{"combined.log": "combined", "common.log": "common", "vcombined.log": "vcombined", "vcommon.log": "vcommon", "caddy.log": "caddy", "awss3.log": "awss3", "awselb.log": "awselb", "squid.log": "squid", "w3c.log": "w3c", "realworld-combined.log": "combined", "alb.log": "alb", "cloudfront.log": "cloudfront", "jsonl.log": "jsonl"} {
+	for file, want := range map[string]string{"combined.log": "combined", "common.log": "common", "vcombined.log": "vcombined", "vcommon.log": "vcommon", "caddy.log": "caddy", "awss3.log": "awss3", "awselb.log": "awselb", "squid.log": "squid", "cloudstorage.log": "cloudstorage", "w3c.log": "w3c", "realworld-combined.log": "combined", "alb.log": "alb", "cloudfront.log": "cloudfront", "jsonl.log": "jsonl"} {
 		head, err := os.ReadFile(filepath.Join("testdata", file))
 		if err != nil {
 			t.Fatal(err)

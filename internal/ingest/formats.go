@@ -11,7 +11,11 @@ import (
 )
 
 // Formats ingest reads.
-var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "awselb", "cloudfront", "w3c", "awss3", "squid", "caddy", "jsonl"}
+var Formats = []string{"combined", "common", "vcombined", "vcommon", "alb", "awselb", "cloudfront", "w3c", "awss3", "cloudstorage", "squid", "caddy", "jsonl"}
+
+// headerLines are, per format, the LIKE pattern of lines that are a file's
+// header, not requests: neither parsed nor counted.
+var headerLines = map[string]string{"cloudfront": "#%", "w3c": "#%", "cloudstorage": `"time_micros"%`}
 
 // formatAliases are other names users bring: GoAccess's preset names in
 // lower case where they differ from lambduck's.
@@ -401,6 +405,7 @@ var (
 	commonEnd    = regexp.MustCompile(`" \d{3} (\d+|-)\s*$`) // a Common line ends after the bytes
 	awsS3Line    = regexp.MustCompile(`^[0-9a-f]{64} \S+ \[[^\]]+\] \S+ \S+ \S+ [A-Z]+\.\S+ `)
 	elbLine      = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\S+Z \S+ \S+:\d+ \S+ -?[\d.]+ -?[\d.]+ -?[\d.]+ (\d{3}|-) `)
+	gcsLine      = regexp.MustCompile(`^"(\d{16}|time_micros)","`)
 	squidLine    = regexp.MustCompile(`^\d{9,10}\.\d{3}\s+\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Z]+ `)
 	albLine      = regexp.MustCompile(`^(http|https|h2|grpcs|ws|wss) \d{4}-\d\d-\d\dT\S+ \S+ \S+:\d+ `)
 )
@@ -435,6 +440,8 @@ func Detect(head []byte) (string, error) {
 			votes["jsonl"]++
 		case elbLine.Match(line):
 			votes["awselb"]++
+		case gcsLine.Match(line):
+			votes["cloudstorage"]++
 		case squidLine.Match(line):
 			votes["squid"]++
 		case awsS3Line.Match(line):

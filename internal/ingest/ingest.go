@@ -180,12 +180,12 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 	if err := c.QueryRowContext(ctx, `SELECT count(DISTINCT line) FROM `+rejects).Scan(&csvRejected); err != nil {
 		return fs, err
 	}
-	if fs.Format == "cloudfront" || fs.Format == "w3c" { // W3C # directive lines are not requests
-		var comments int64
-		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM (`+lines+`) WHERE line LIKE '#%'`).Scan(&comments); err != nil {
+	if like := headerLines[fs.Format]; like != "" { // header lines are not requests
+		var headers int64
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM (`+lines+`) WHERE line LIKE `+engine.Quote(like)).Scan(&headers); err != nil {
 			return fs, err
 		}
-		textLines -= comments
+		textLines -= headers
 	}
 	fs.LinesRead = textLines + csvRejected
 	fs.LinesRejected = textLines - okRows + csvRejected

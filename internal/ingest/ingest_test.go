@@ -117,6 +117,10 @@ func TestFormatsFieldByField(t *testing.T) {
 			"c | 2010-10-08 | 2010-10-08T11:11:49Z | 192.168.0.68 | GET | http://www.example.com/ | NULL | NULL | 200 | 1023 | NULL | NULL | NULL | 99 | squid",
 			"c | 2010-10-08 | 2010-10-08T11:11:50Z | 2001:db8::68 | CONNECT | intranet.example.com:443 | NULL | NULL | 403 | 3946 | NULL | NULL | NULL | 0 | squid",
 		},
+		"cloudstorage.log": {
+			"c | 2025-04-08 | 2025-04-08T00:00:00Z | 192.0.2.44 | GET | /download/storage/v1/b/example-bucket/o/report 2025.pdf | alt=media | NULL | 200 | 48213 | https://www.example.com/ | Mozilla/5.0 (X11; Linux x86_64) | NULL | 23 | cloudstorage",
+			"c | 2025-04-08 | 2025-04-08T00:00:01.5Z | 2001:db8::44 | PUT | /upload/storage/v1/b/example-bucket/o | uploadType=media&name=a.txt | NULL | 200 | 512 | NULL | gcloud-golang/0.1 | NULL | 51 | cloudstorage",
+		},
 		"caddy.log": {
 			"c | 2022-03-09 | 2022-03-09T21:30:01.524102Z | 127.0.0.1 | GET | / | NULL | HTTP/2.0 | 200 | 10900 | NULL | curl/7.82.0 | localhost | 0.93 | caddy",
 			"c | 2025-04-01 | 2025-04-01T00:00:00.25Z | 2001:db8::7 | POST | /café/cart | item=42 | HTTP/1.1 | 502 | 0 | https://shop.example.com/ | Mozilla/5.0 (X11; Linux x86_64) | shop.example.com | 1500 | caddy",

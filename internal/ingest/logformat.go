@@ -16,6 +16,7 @@ type LogFormat struct {
 	Date   string // strftime-style, as GoAccess's --date-format ("%s": Unix seconds)
 	Time   string // as --time-format
 	name   string // the source column's value: a preset's name; "custom" otherwise
+	skip   string // a preset's header lines start with this; they are not requests
 }
 
 // presets are the formats lambduck reads with a GoAccess format string: the
@@ -35,6 +36,11 @@ var presets = map[string]LogFormat{
 	// method URL user hierarchy/host type). GoAccess 1.7's SQUID preset
 	// expects a syslog prefix in front.
 	"squid": {Format: `%x.%^ %~%L %h %^/%s %b %m %U %^`, Date: "%s", name: "squid"},
+	// Google Cloud Storage usage logs (CSV, every value quoted, a header
+	// line): time_micros, c_ip, c_ip_type, c_ip_region, cs_method, cs_uri,
+	// sc_status, cs_bytes, sc_bytes, time_taken_micros, cs_host, cs_referer,
+	// cs_user_agent, and fields not read. "%f" is microseconds since the epoch.
+	"cloudstorage": {Format: `"%x","%h",%^,%^,"%m","%U","%s",%^,"%b","%D",%^,"%R","%u"`, Date: "%f", name: "cloudstorage", skip: `"time_micros"`},
 	// The time's offset is honoured (GoAccess ignores it; S3 writes +0000).
 	"awss3": {Format: `%^ %v [%d:%t] %h %^"%r" %s %^ %b %^ %L %^ "%R" "%u"`, Date: "%d/%b/%Y", Time: "%H:%M:%S %z", name: "awss3"},
 }
@@ -190,11 +196,14 @@ func (f LogFormat) sql(tz *time.Location) (string, error) {
 	when, layout := get("datetime", ""), f.Date
 	if !c.fields["datetime"] {
 		when, layout = get("date", "")+" || ' ' || "+get("time", ""), f.Date+" "+f.Time
-	} else if f.Time != "" && f.Date != "%s" {
+	} else if f.Time != "" && f.Date != "%s" && f.Date != "%f" {
 		layout = f.Date + " " + f.Time
 	}
 	ts := "TRY(to_timestamp(TRY_CAST(" + when + " AS DOUBLE)))"
-	if f.Date != "%s" {
+	if f.Date == "%f" { // microseconds since the epoch, as GoAccess reads %f
+		ts = "TRY(to_timestamp(TRY_CAST(" + when + " AS BIGINT) / 1000000))"
+	}
+	if f.Date != "%s" && f.Date != "%f" {
 		if layout == "" {
 			return "", fmt.Errorf("log format: a date format (--date-format) is needed")
 		}
@@ -229,11 +238,15 @@ func (f LogFormat) sql(tz *time.Location) (string, error) {
 	case c.fields["nsecs"]:
 		timeTaken = "TRY_CAST(" + get("nsecs", "NULL") + " AS DOUBLE) / 1000000"
 	}
+	skip := ""
+	if f.skip != "" {
+		skip = " WHERE NOT starts_with(line, " + quoteSQL(f.skip) + ")"
+	}
 	return `
 WITH f AS (
     SELECT line, regexp_matches(line, ` + quoteSQL(c.pattern) + `) AS matched,
         regexp_extract(line, ` + quoteSQL(c.pattern) + `, [` + strings.Join(names, ", ") + `]) AS x
-    FROM lines
+    FROM lines` + skip + `
 ), req_in AS (
     SELECT line, matched, x,
         ` + ts + ` AS ts,
