@@ -25,9 +25,8 @@ func newIngest() *cobra.Command {
 		Long: `Reads raw access logs — NCSA Combined and Common (nginx/Apache) and their
 virtual-host forms, AWS ALB and Classic ELB, CloudFront standard logs, S3 server
 access logs, Google Cloud Storage usage logs, W3C (IIS), Squid, Caddy's JSON log,
-JSON lines, or your own layout
-(--log-format in GoAccess's language, --nginx-format as in nginx.conf); plain or
-gzip — from files, folders (recursively), s3://bucket/key or s3://bucket/prefix,
+JSON lines, or your own layout (--log-format in GoAccess's language, --nginx-format
+as in nginx.conf); plain or gzip — from files, folders (recursively), s3://bucket/key or s3://bucket/prefix,
 or - (standard input), and writes company_id=<id>/date=<YYYY-MM-DD>/ingest-….parquet
 under the data root (--out, else LAMBDUCK_DATA; a folder or s3://bucket/prefix).
 docs/ingest.md says how each format is read and where GoAccess reads it otherwise.
