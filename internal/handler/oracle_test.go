@@ -80,9 +80,9 @@ type oracleCase struct {
 	root string // the ingested data
 }
 
-// newOracleCase writes a Combined log at tz's offset (generated traffic plus
-// hand-written awkward lines), ingests it, and runs GoAccess on it.
-func newOracleCase(t *testing.T, bin string, tz *time.Location) oracleCase {
+// generatedCombined writes gen's Combined log for company 1690 (written at
+// tz's offset) and returns its path.
+func generatedCombined(t *testing.T, o gen.Options) string {
 	t.Helper()
 	dir := t.TempDir()
 	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
@@ -90,15 +90,18 @@ func newOracleCase(t *testing.T, bin string, tz *time.Location) oracleCase {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	log := filepath.Join(dir, "access.log")
-	_, err = gen.Raw(context.Background(), eng, gen.RawOptions{
-		Options: gen.Options{Root: storage.Folder(dir), Companies: []string{"1690"}, Start: day("2025-03-30"), End: day("2025-04-02"),
-			RowsPerDay: 6000, Seed: 11, TimeZone: tz},
-		Format: "combined", Key: filepath.Base(log),
-	}, nil)
-	if err != nil {
+	o.Root, o.Companies = storage.Folder(dir), []string{"1690"}
+	if _, err := gen.Raw(context.Background(), eng, gen.RawOptions{Options: o, Format: "combined", Key: "access.log"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	return filepath.Join(dir, "access.log")
+}
+
+// newOracleCase writes a Combined log at tz's offset (generated traffic plus
+// hand-written awkward lines), ingests it, and runs GoAccess on it.
+func newOracleCase(t *testing.T, bin string, tz *time.Location) oracleCase {
+	t.Helper()
+	log := generatedCombined(t, gen.Options{Start: day("2025-03-30"), End: day("2025-04-02"), RowsPerDay: 6000, Seed: 11, TimeZone: tz})
 	appendAwkwardLines(t, log, tz)
 	c, sum := ingestAndGoAccess(t, bin, log, "", "COMBINED", tz)
 	if sum.LinesRejected != 0 {
@@ -529,21 +532,7 @@ func TestRealWorldCombinedLinesMatchGoAccess(t *testing.T) {
 // preset reads it: totals and hits per path.
 func TestCombinedFamilyMatchesGoAccessPresets(t *testing.T) {
 	goaccessBin(t)
-	dir := t.TempDir()
-	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	_, err = gen.Raw(context.Background(), eng, gen.RawOptions{
-		Options: gen.Options{Root: storage.Folder(dir), Companies: []string{"1690"}, Start: day("2025-04-01"), End: day("2025-04-02"),
-			RowsPerDay: 3000, Seed: 12, TimeZone: time.UTC},
-		Format: "combined", Key: "combined.log",
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := os.ReadFile(filepath.Join(dir, "combined.log"))
+	text, err := os.ReadFile(generatedCombined(t, gen.Options{Start: day("2025-04-01"), End: day("2025-04-02"), RowsPerDay: 3000, Seed: 12, TimeZone: time.UTC}))
 	if err != nil {
 		t.Fatal(err)
 	}
