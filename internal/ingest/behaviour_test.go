@@ -310,3 +310,37 @@ func TestDetect(t *testing.T) {
 		t.Error("CompanyFromPath")
 	}
 }
+
+// Progress is reported inside one file, not only when a source is done:
+// several increasing figures while it is read, none past the file's size.
+func TestProgressInsideAFile(t *testing.T) {
+	if _, ok := processReadBytes(); !ok {
+		t.Skip("no /proc/self/io")
+	}
+	dir := t.TempDir()
+	log := filepath.Join(dir, "big.log")
+	genCombined(t, log, 150000, 5)
+	sources, err := Expand(context.Background(), []string{log}, nil, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int64
+	sum, err := Run(context.Background(), newEngine(t), sources, Options{Root: storage.Folder(t.TempDir()), Company: "1690"},
+		func(n int64) { seen = append(seen, n) })
+	if err != nil || sum.RowsWritten != 450000 {
+		t.Fatalf("%v %+v", err, sum)
+	}
+	size := sources[0].Size
+	inside := 0
+	for i, n := range seen {
+		if n > size || (i > 0 && n < seen[i-1]) {
+			t.Fatalf("progress %v: past %d bytes or going back", seen, size)
+		}
+		if n > 0 && n < size {
+			inside++
+		}
+	}
+	if inside < 2 || seen[len(seen)-1] != size {
+		t.Errorf("progress %v for a %d-byte file: want figures inside the file, then its size", seen, size)
+	}
+}

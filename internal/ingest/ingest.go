@@ -65,7 +65,8 @@ type Summary struct {
 
 // Run ingests every source. A source that is not a log (binary, unknown
 // format, mostly unparseable) fails alone, writes nothing, and is reported;
-// the others go on. progress, when not nil, is told the source bytes done.
+// the others go on. progress, when not nil, is told the source bytes done,
+// also while a source is being read (a few times a second).
 func Run(ctx context.Context, eng *engine.Engine, sources []Source, o Options, progress func(bytes int64)) (Summary, error) {
 	began := time.Now()
 	if o.Samples == 0 {
@@ -81,7 +82,15 @@ func Run(ctx context.Context, eng *engine.Engine, sources []Source, o Options, p
 	defer tool.Close()
 	var sum Summary
 	for i, src := range sources {
+		var stop func()
+		if progress != nil {
+			done := sum.Bytes
+			stop = watchReads(src.Size, 200*time.Millisecond, func(read int64) { progress(done + read) })
+		}
 		fs, err := ingestOne(ctx, tool, i, src, o)
+		if stop != nil {
+			stop()
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return sum, ctx.Err()
