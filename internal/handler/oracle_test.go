@@ -734,3 +734,53 @@ func TestCloudStorageMatchesGoAccess(t *testing.T) {
 		FROM LOGS WHERE NOT contains(coalesce(user_agent, ''), '"') ORDER BY ts) TO OUT (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')`)
 	sameAsGoAccess(t, log, "cloudstorage", "CLOUDSTORAGE")
 }
+
+// ALB logs are keyed as GoAccess's AWSALB preset keys them: the request's
+// URL less its query, and a request the load balancer could not read
+// ("- - - ") as its own path, not filed under "/".
+func TestALBMatchesGoAccess(t *testing.T) {
+	dir := t.TempDir()
+	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if _, err := gen.Raw(context.Background(), eng, gen.RawOptions{Options: gen.Options{Root: storage.Folder(dir), Companies: []string{"1690"},
+		Start: day("2025-04-01"), End: day("2025-04-02"), RowsPerDay: 3000, Seed: 14, TimeZone: time.UTC}, Format: "alb", Key: "alb.log"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// GoAccess's AWSALB reads the client up to its first ':', so it fails
+	// every IPv6 client (2001:db8::1:port), which lambduck reads: the
+	// comparison leaves them out (docs/ingest.md).
+	log := filepath.Join(dir, "alb.log")
+	text, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ipv4 strings.Builder
+	for _, l := range strings.SplitAfter(string(text), "\n") {
+		if f := strings.Fields(l); len(f) > 3 && strings.Count(f[3], ":") == 1 {
+			ipv4.WriteString(l)
+		}
+	}
+	if err := os.WriteFile(log, []byte(ipv4.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// AWS's documented shape of a malformed request, and a URL without a path.
+	for _, l := range []string{
+		`https 2025-04-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - -1 -1 -1 400 - 0 0 "- - - " "-" - - - "-" "-" "-" -1 2025-04-02T22:22:48.364000Z "-" "-" "-" "-" "-" "-" "-"`,
+		`https 2025-04-02T22:23:01.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.40:2817 10.0.0.1:80 0.001 0.002 0.000 200 200 0 57 "GET https://www.example.com:443 HTTP/1.1" "curl/8.5.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 0 2025-04-02T22:23:00.186000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-"`,
+	} {
+		if _, err := f.WriteString(l + "\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sameAsGoAccess(t, log, "alb", "AWSALB")
+}

@@ -215,42 +215,36 @@ WITH f AS (
 FROM req_out`
 
 // albSQL parses Application Load Balancer access logs (fields in AWS's
-// documented order; the first 19 are used).
-const albSQL = `
+// documented order; the first 19 are used). The request is split and its
+// path keyed as GoAccess's AWSALB preset keys it: the URL as written, less
+// its query (https://example.com:443/index.html), "- - -" for a request the
+// load balancer could not read; the host column is the URL's host, else the
+// TLS server name.
+var albSQL = `
 WITH f AS (
     SELECT line, regexp_extract(line,
         '^(\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)" (\S+) (\S+) (\S+) "([^"]*)" "([^"]*)"',
         ['type', 'time', 'elb', 'client', 'target', 'req_t', 'target_t', 'resp_t', 'elb_status', 'target_status',
          'received', 'sent', 'request', 'ua', 'cipher', 'tls', 'tg', 'trace', 'domain']) AS x
     FROM lines
-), g AS (
+), req_in AS (
     SELECT line, x,
         TRY_CAST(x.time AS TIMESTAMPTZ) AS ts,
         regexp_extract(x.client, '^\[?(.*?)\]?:\d+$', 1) AS ip,
-        string_split(x.request, ' ') AS r,
-        [TRY_CAST(x.req_t AS DOUBLE), TRY_CAST(x.target_t AS DOUBLE), TRY_CAST(x.resp_t AS DOUBLE)] AS times
+        nullif(x.request, '') AS r,
+        string_split(x.request, ' ') AS tok,
+        [TRY_CAST(x.req_t AS DOUBLE), TRY_CAST(x.target_t AS DOUBLE), TRY_CAST(x.resp_t AS DOUBLE)] AS times,
+        TRY_CAST(x.elb_status AS SMALLINT) AS st
     FROM f
-), h AS (
-    SELECT *, regexp_extract(r[2], '^[a-z]+://([^/:]+)(?::\d+)?(/[^?]*)?(?:\?(.*))?$', ['host', 'path', 'query']) AS u
-    FROM g
-)
-SELECT
-    ts,
-    ip AS client_ip,
-    r[1] AS method,
-    coalesce(TRY(url_decode(coalesce(nullif(u.path, ''), '/'))), u.path) AS path,
-    nullif(u.query, '') AS query,
-    r[3] AS protocol,
-    TRY_CAST(x.elb_status AS SMALLINT) AS status,
-    coalesce(TRY_CAST(x.sent AS BIGINT), 0) AS bytes,
-    NULL::VARCHAR AS referrer,
-    CASE WHEN x.ua = '-' THEN NULL ELSE replace(x.ua, '\"', '"') END AS user_agent,
-    coalesce(nullif(u.host, ''), nullif(x.domain, '-')) AS host,
-    CASE WHEN list_min(times) < 0 THEN NULL ELSE round(list_sum(times) * 1000, 3) END AS request_time_ms,
-    'alb' AS source,
-    line,
-    (ts IS NOT NULL AND ip <> '' AND len(r) = 3 AND TRY_CAST(x.elb_status AS SMALLINT) BETWEEN 100 AND 599) IS TRUE AS ok
-FROM h`
+), ` + requestSQL + `
+` + selectRow(map[string]string{"ts": "ts", "client_ip": "ip", "method": "req_method", "path": "req_path", "query": "req_query",
+	"protocol": "req_protocol", "status": "st", "bytes": "coalesce(TRY_CAST(x.sent AS BIGINT), 0)",
+	"user_agent":      `CASE WHEN x.ua = '-' THEN NULL ELSE replace(x.ua, '\"', '"') END`,
+	"host":            "coalesce(nullif(regexp_extract(tok[2], '^[a-z]+://([^/:?]+)', 1), ''), nullif(x.domain, '-'))",
+	"request_time_ms": "CASE WHEN list_min(times) < 0 THEN NULL ELSE round(list_sum(times) * 1000, 3) END",
+	"source":          "'alb'"},
+	`ts IS NOT NULL AND ip <> '' AND r IS NOT NULL AND st BETWEEN 100 AND 599`) + `
+FROM req_out`
 
 // cloudFrontSQL parses CloudFront standard logs: tab-separated, with the
 // field order given by the file's #Fields line (fields maps name → 1-based index).

@@ -130,10 +130,10 @@ func TestFormatsFieldByField(t *testing.T) {
 			"c | 2025-04-01 | 2025-04-01T12:00:01Z | 192.0.2.4 | GET | /%FF%FE | NULL | HTTP/1.1 | 404 | 153 | NULL | NULL | NULL | NULL | common",
 		},
 		"alb.log": {
-			"c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 10.0.1.252 | GET | / | NULL | HTTP/2.0 | 200 | 257 | NULL | curl/7.46.0 | 10.0.2.105 | 2 | alb",
-			"c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 192.168.131.39 | GET | / | NULL | HTTP/1.1 | 200 | 57 | NULL | curl/7.46.0 | www.example.com | 171 | alb",
-			"c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 192.168.131.39 | GET | / | NULL | HTTP/1.1 | 200 | 366 | NULL | curl/7.46.0 | www.example.com | 1 | alb",
-			`c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 192.168.131.39 | POST | /api/upload | id=7 | HTTP/1.1 | 460 | 0 | NULL | Mozilla/5.0 "x" | www.example.com | NULL | alb`,
+			"c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 10.0.1.252 | GET | https://10.0.2.105:773/ | NULL | HTTP/2.0 | 200 | 257 | NULL | curl/7.46.0 | 10.0.2.105 | 2 | alb",
+			"c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 192.168.131.39 | GET | https://www.example.com:443/ | NULL | HTTP/1.1 | 200 | 57 | NULL | curl/7.46.0 | www.example.com | 171 | alb",
+			"c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 192.168.131.39 | GET | http://www.example.com:80/ | NULL | HTTP/1.1 | 200 | 366 | NULL | curl/7.46.0 | www.example.com | 1 | alb",
+			`c | 2018-07-02 | 2018-07-02T22:23:00.186641Z | 192.168.131.39 | POST | https://www.example.com:443/api/upload | id=7 | HTTP/1.1 | 460 | 0 | NULL | Mozilla/5.0 "x" | www.example.com | NULL | alb`,
 		},
 		"cloudfront.log": {
 			"c | 2019-12-04 | 2019-12-04T21:02:31Z | 192.0.2.100 | GET | /index.html | NULL | HTTP/2.0 | 200 | 392 | NULL | " + ua78 + " | d111111abcdef8.cloudfront.net | 1 | cloudfront",
