@@ -49,8 +49,8 @@ const (
 	ipv6 = `(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){0,6}([0-9A-Fa-f]{1,4})?::([0-9A-Fa-f]{1,4}:){0,6}([0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){0,5}([0-9A-Fa-f]{1,4})?::([0-9A-Fa-f]{1,4}:){0,5}` + ipv4 + `|([0-9A-Fa-f]{1,4}:){6}` + ipv4 + `)`
 )
 
-// requestSQL splits the request field (r: its text, tok: its space-separated
-// tokens) into method, path, query and protocol the way GoAccess does: the
+// requestSQL splits the request field (r, from the relation req_in) into
+// its space-separated tokens and those into method, path, query and protocol the way GoAccess does: the
 // method is the first known method the text starts with; then the protocol
 // is the text after the last space and must be a known one, and the path is
 // what lies between (else the path is "-"). Without a known method the whole
@@ -59,8 +59,10 @@ const (
 // text as written when that leaves nothing, or when it does not decode to
 // UTF-8), and cut at a '?' that is not its first character.
 const requestSQL = `
-req_t AS (
-    SELECT *, tok[1] AS t1, tok[2] AS t2, tok[3] AS t3 FROM req_in
+req_tok AS (
+    SELECT *, string_split(r, ' ') AS tok FROM req_in
+), req_t AS (
+    SELECT *, tok[1] AS t1, tok[2] AS t2, tok[3] AS t3 FROM req_tok
 ), req_m AS (
     SELECT *,
         -- The usual request, "GET /path HTTP/1.1", takes no position
@@ -138,7 +140,7 @@ WITH s AS (
     SELECT line, contains(line, chr(92)) AS esc,
         string_split(CASE WHEN contains(line, chr(92)) THEN replace(line, chr(92) || '"', chr(57344)) ELSE line END, '"') AS p
     FROM lines
-), f AS (
+), req_in AS (
     SELECT line, esc, p, len(p) AS n,
         ` + ip + ` AS ip,
         ` + host + ` AS vhost,
@@ -147,8 +149,6 @@ WITH s AS (
         CASE WHEN esc THEN replace(p[2], chr(57344), '"') ELSE p[2] END AS r,
         string_split(trim(p[3]), ' ') AS m
     FROM s
-), req_in AS (
-    SELECT *, string_split(r, ' ') AS tok FROM f
 ), ` + requestSQL + `, g AS (
     SELECT *,
         TRY_CAST(m[1] AS SMALLINT) AS st,
@@ -201,7 +201,6 @@ WITH f AS (
         j->'request'->>'remote_ip' AS ip,
         j->'request'->>'uri' AS uri,
         concat_ws(' ', j->'request'->>'method', j->'request'->>'uri', j->'request'->>'proto') AS r,
-        string_split(concat_ws(' ', j->'request'->>'method', j->'request'->>'uri', j->'request'->>'proto'), ' ') AS tok,
         TRY_CAST(j->>'status' AS SMALLINT) AS st,
         TRY_CAST(j->>'size' AS BIGINT) AS b
     FROM f
@@ -232,7 +231,6 @@ WITH f AS (
         TRY_CAST(x.time AS TIMESTAMPTZ) AS ts,
         regexp_extract(x.client, '^\[?(.*?)\]?:\d+$', 1) AS ip,
         nullif(x.request, '') AS r,
-        string_split(x.request, ' ') AS tok,
         [TRY_CAST(x.req_t AS DOUBLE), TRY_CAST(x.target_t AS DOUBLE), TRY_CAST(x.resp_t AS DOUBLE)] AS times,
         TRY_CAST(x.elb_status AS SMALLINT) AS st
     FROM f
@@ -303,7 +301,6 @@ WITH f AS (
         TRY_CAST(%[1]s || ' ' || %[2]s || '+00' AS TIMESTAMPTZ) AS ts,
         %[3]s AS ip,
         %[4]s || ' ' || %[5]s || ' HTTP/1.1' AS r,
-        [%[4]s, %[5]s, 'HTTP/1.1'] AS tok,
         TRY_CAST(%[6]s AS SMALLINT) AS st
     FROM f
 ), `+strings.ReplaceAll(requestSQL, "%", "%%")+`

@@ -252,7 +252,6 @@ WITH f AS (
         ` + ts + ` AS ts,
         ` + get("host", "NULL") + ` AS ip,
         ` + r + ` AS r,
-        string_split(` + r + `, ' ') AS tok,
         TRY_CAST(` + get("status", "NULL") + ` AS SMALLINT) AS st,
         CASE WHEN ` + get("bytes", "'-'") + ` = '-' THEN 0 ELSE TRY_CAST(` + get("bytes", "NULL") + ` AS BIGINT) END AS b
     FROM f

@@ -65,17 +65,13 @@ func Fetch(ctx context.Context, root *storage.Root, o storage.Object, scratch st
 		os.Remove(f.Name())
 		return Source{}, err
 	}
-	info, err := os.Stat(f.Name())
+	src, err := fromFile(f.Name())
 	if err != nil {
 		os.Remove(f.Name())
 		return Source{}, err
 	}
-	gz, err := isGzip(f.Name())
-	if err != nil {
-		os.Remove(f.Name())
-		return Source{}, err
-	}
-	return Source{Path: f.Name(), Identity: root.Location(o.Key), Size: info.Size(), Gzip: gz, Temporary: true}, nil
+	src.Identity, src.Temporary = root.Location(o.Key), true
+	return src, nil
 }
 
 // RemoveTemporary removes the local copies of sources made in scratch.

@@ -115,7 +115,10 @@ func (r *Root) Location(key string) string {
 // segment, a backslash or a NUL); no operation takes one.
 var ErrBadKey = errors.New("storage: refusing a key that could leave its root")
 
-func checkKey(key string) error {
+// CheckKey refuses a key that could leave its root, with ErrBadKey. Every
+// method checks its keys; a caller that builds its own paths from keys
+// (the warm cache) checks them here too.
+func CheckKey(key string) error {
 	if key == "" || strings.HasPrefix(key, "/") || strings.ContainsAny(key, "\\\x00") ||
 		slices.Contains(strings.Split(key, "/"), "..") {
 		return fmt.Errorf("%w: %q", ErrBadKey, key)
@@ -207,7 +210,7 @@ func (r *Root) listFolder(ctx context.Context, prefix, startAfter string, stop f
 // object is one already; an S3 object is downloaded to dst (exactly the
 // listed version when obj.Version is set; the current one otherwise).
 func (r *Root) Fetch(ctx context.Context, obj Object, dst string) (string, error) {
-	if err := checkKey(obj.Key); err != nil {
+	if err := CheckKey(obj.Key); err != nil {
 		return "", err
 	}
 	if !r.Remote() {
@@ -230,7 +233,7 @@ func (r *Root) Fetch(ctx context.Context, obj Object, dst string) (string, error
 // Put moves the finished local file src to key, replacing what was there: a
 // rename into a folder, an upload to S3 (after which src is removed).
 func (r *Root) Put(ctx context.Context, src, key string) error {
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return err
 	}
 	if !r.Remote() {
@@ -251,7 +254,7 @@ func (r *Root) Put(ctx context.Context, src, key string) error {
 
 // Remove deletes key; a key that is not there is not an error.
 func (r *Root) Remove(ctx context.Context, key string) error {
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return err
 	}
 	if !r.Remote() {

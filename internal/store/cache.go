@@ -86,9 +86,9 @@ func (c *Cache) Fetch(ctx context.Context, root *storage.Root, objs []storage.Ob
 	pinned := map[string]bool{}
 	c.mu.Lock()
 	for i, o := range objs {
-		if strings.Contains(o.Key, "..") || strings.HasPrefix(o.Key, "/") {
+		if err := storage.CheckKey(o.Key); err != nil {
 			c.mu.Unlock()
-			return nil, 0, fmt.Errorf("store: refusing object key %q", o.Key)
+			return nil, 0, fmt.Errorf("store: %w", err)
 		}
 		// The location keeps the Hive partition in the cached file's path.
 		ids[i] = strings.TrimPrefix(root.Location(o.Key), "s3://")

@@ -27,16 +27,13 @@ type Store struct {
 type Options struct {
 	CacheDir    string // where staged objects are kept between requests
 	CacheBytes  int64  // the cache's budget; 0: half the file system that holds CacheDir
-	Concurrency int    // parallel downloads; 0: 8
+	Concurrency int    // parallel downloads (at least 1)
 }
 
 // New returns the store of root. A remote root gets a warm cache in
 // o.CacheDir (what a previous process left there is removed).
 func New(root *storage.Root, o Options) (*Store, error) {
 	s := &Store{root: root, concurrency: max(o.Concurrency, 1)}
-	if o.Concurrency == 0 {
-		s.concurrency = 8
-	}
 	if root.Remote() {
 		budget := o.CacheBytes
 		if budget == 0 {
