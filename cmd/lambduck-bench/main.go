@@ -66,6 +66,14 @@ docs/performance.md keeps the latest table.`,
 			if o.Bootstrap == "" && o.Rie != "" {
 				return fmt.Errorf("--bootstrap: name the lambduck binary to run under aws-lambda-rie (make build, or make bootstrap), or set LAMBDUCK_BOOTSTRAP")
 			}
+			if o.Bootstrap != "" {
+				// The emulator and #4's processes run in other folders.
+				abs, err := filepath.Abs(o.Bootstrap)
+				if err != nil {
+					return err
+				}
+				o.Bootstrap = abs
+			}
 			work, err := os.MkdirTemp("", "lambduck-bench-")
 			if err != nil {
 				return err
@@ -91,7 +99,7 @@ docs/performance.md keeps the latest table.`,
 	f.IntVar(&o.Runs, "runs", 5, "repetitions of each measurement")
 	f.StringVar(&o.VersityGW, "versitygw", "", "path of versitygw (default: LAMBDUCK_VERSITYGW, else .tools/bin/versitygw)")
 	f.StringVar(&o.Rie, "rie", "", "path of aws-lambda-rie (default: LAMBDUCK_RIE, else .tools/bin/aws-lambda-rie)")
-	f.StringVar(&o.Bootstrap, "bootstrap", "", "the lambduck binary that runs under aws-lambda-rie (#5, #6, #8; default: LAMBDUCK_BOOTSTRAP)")
+	f.StringVar(&o.Bootstrap, "bootstrap", "", "the lambduck binary: run as ingest and invoke (#4) and under aws-lambda-rie (#5, #6, #8; default: LAMBDUCK_BOOTSTRAP)")
 	f.StringVar(&o.GoAccess, "goaccess", "", "path of goaccess (default: found on PATH; #4 is skipped without it)")
 	f.IntVar(&o.RawLines, "raw-lines", 5000000, "lines of the raw Combined log of #4 (0 skips it)")
 	f.StringVar(&jsonOut, "json", "", "also write the result as JSON to this file")

@@ -350,7 +350,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	r3.Note = fmt.Sprintf("%.0f bytes downloaded over the warm runs; the cold request took %.0f ms", downloaded, coldMS)
 	res.Rows = append(res.Rows, r3)
 
-	if o.GoAccess != "" && o.RawLines > 0 {
+	switch {
+	case o.RawLines == 0:
+	case o.GoAccess == "":
+		logf("no goaccess: comparison 4 skipped")
+	case o.Bootstrap == "":
+		logf("no lambduck binary (--bootstrap): comparison 4 skipped")
+	default:
 		row, err := rawToNumbers(ctx, o, o.Extra, eng, logf)
 		if err != nil {
 			return res, err

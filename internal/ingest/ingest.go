@@ -163,39 +163,46 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 	// Every line is one VARCHAR: no delimiter, quote or escape applies. Lines
 	// DuckDB cannot read as text (invalid UTF-8, over 8 MB) land in the
 	// rejects table with their line numbers instead of failing the file.
+	// Buffers of 16 MB, not DuckDB's 16 × max_line_size (128 MB), keep memory
+	// down and let progress move through a file (docs/performance.md).
 	lines := fmt.Sprintf(`SELECT line FROM read_csv(%s, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '',
-		header = false, auto_detect = false, compression = '%s', max_line_size = 8388608,
+		header = false, auto_detect = false, compression = '%s', max_line_size = 8388608, buffer_size = 16777216,
 		ignore_errors = true, store_rejects = true, rejects_table = '%s', rejects_scan = '%s_scan') WHERE line IS NOT NULL`,
 		engine.Quote(src.Path), compression, rejects, rejects)
 	c := tool.Conn()
 	// Each format's SQL is a WITH query over `lines`; prepend lines as its first CTE.
 	parsed := "WITH lines AS (" + lines + "),\n" + strings.TrimPrefix(strings.TrimSpace(parse), "WITH")
 
-	// One streaming pass parses and writes the good rows to Parquet in
-	// scratch; nothing reaches the data root before the verdict below.
+	// One streaming pass parses every line and writes it to Parquet in
+	// scratch: good rows under their day, rejected ones under the partition
+	// of no day, which is only counted. Nothing reaches the data root before
+	// the verdict below.
 	stage, err := os.MkdirTemp(tool.Dir(), "ingest-")
 	if err != nil {
 		return fs, err
 	}
 	defer os.RemoveAll(stage)
-	okRows, err := writeStage(ctx, c, stage, src, parsed, o)
+	textLines, err := writeStage(ctx, c, stage, src, parsed, o)
 	if err != nil {
 		return fs, err
 	}
-	var textLines, csvRejected int64
-	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM (`+lines+`)`).Scan(&textLines); err != nil {
+	parseRejected, err := countRows(ctx, c, filepath.Join(stage, rejectedPartition))
+	if err != nil {
 		return fs, err
 	}
+	var csvRejected int64
 	if err := c.QueryRowContext(ctx, `SELECT count(DISTINCT line) FROM `+rejects).Scan(&csvRejected); err != nil {
 		return fs, err
 	}
-	if like := headerLines[fs.Format]; like != "" { // header lines are not requests
+	if like := headerLines[fs.Format]; like != "" && parseRejected > 0 { // header lines are not requests
 		var headers int64
 		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM (`+lines+`) WHERE line LIKE `+engine.Quote(like)).Scan(&headers); err != nil {
 			return fs, err
 		}
 		textLines -= headers
+		parseRejected -= headers
 	}
+	okRows := textLines - parseRejected
 	fs.LinesRead = textLines + csvRejected
 	fs.LinesRejected = textLines - okRows + csvRejected
 	if fs.LinesRejected > 0 {
@@ -282,16 +289,32 @@ func firstRejected(ctx context.Context, c *sql.Conn, src Source, parsed, rejects
 	return out, nil
 }
 
-// writeStage copies the good rows to Parquet, one file per day, into the
-// folder stage, and returns the number of rows written.
+// rejectedPartition is the stage's folder of the lines that did not parse
+// (their date is NULL, which DuckDB writes as Hive's default partition).
+const rejectedPartition = "date=__HIVE_DEFAULT_PARTITION__"
+
+// writeStage copies every line of parsed to Parquet in the folder stage,
+// one file per day, the rejected lines under rejectedPartition, and returns
+// the number of lines written.
 func writeStage(ctx context.Context, c *sql.Conn, stage string, src Source, parsed string, o Options) (int64, error) {
-	res, err := c.ExecContext(ctx, `COPY (SELECT `+layout.ColumnList()+`, CAST(timezone($tz, ts) AS DATE) AS date FROM (`+parsed+`) WHERE ok)
+	res, err := c.ExecContext(ctx, `COPY (SELECT `+layout.ColumnList()+`, CASE WHEN ok THEN CAST(timezone($tz, ts) AS DATE) END AS date FROM (`+parsed+`))
 		TO `+engine.Quote(stage)+` (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part_{i}')`,
 		sql.Named("tz", o.TimeZone.String()))
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", src.Identity, err)
 	}
 	return res.RowsAffected()
+}
+
+// countRows returns the rows of the Parquet files in dir (0 when there is no dir).
+func countRows(ctx context.Context, c *sql.Conn, dir string) (int64, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.parquet"))
+	if err != nil || len(files) == 0 {
+		return 0, err
+	}
+	var n int64
+	err = c.QueryRowContext(ctx, `SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(`+engine.Quote(filepath.Join(dir, "*.parquet"))+`)`).Scan(&n)
+	return n, err
 }
 
 // moveIntoPlace puts each staged day file into its partition, named for
@@ -305,6 +328,9 @@ func moveIntoPlace(ctx context.Context, stage string, src Source, fs *FileSummar
 	}
 	keep := map[string]bool{}
 	for _, dir := range dayDirs {
+		if filepath.Base(dir) == rejectedPartition {
+			continue
+		}
 		day, err := time.Parse(layout.DateFormat, strings.TrimPrefix(filepath.Base(dir), "date="))
 		if err != nil {
 			return fmt.Errorf("%s: staged partition %s: %w", src.Identity, filepath.Base(dir), err)

@@ -8,15 +8,12 @@ import (
 	"time"
 )
 
-// readPasses is how many times ingest reads a source in full: the pass
-// that parses and writes, and the one that counts its lines.
-const readPasses = 2
-
 // watchReads reports, every interval until stop is called, how many bytes
 // of a source of size have been read: the bytes the process has read
 // since the watch began (/proc/self/io's rchar, which counts DuckDB's reads
-// of the file), over the passes, never more than size. Where /proc is not
-// there it reports nothing.
+// of the file in its one pass), never more than size. (A source with
+// rejected lines is read again to find them, with the bar already full.)
+// Where /proc is not there it reports nothing.
 func watchReads(size int64, interval time.Duration, report func(read int64)) (stop func()) {
 	start, ok := processReadBytes()
 	if !ok || report == nil {
@@ -34,7 +31,7 @@ func watchReads(size int64, interval time.Duration, report func(read int64)) (st
 				return
 			case <-t.C:
 				if now, ok := processReadBytes(); ok {
-					report(min((now-start)/readPasses, size))
+					report(min(now-start, size))
 				}
 			}
 		}
