@@ -126,6 +126,23 @@ func (c *Client) List(ctx context.Context, bucket, prefix, startAfter string, st
 	return out, requests, nil
 }
 
+// Folders returns the names of the "folders" directly under prefix (keys
+// up to the next '/'), with a delimiter listing: no object is listed.
+func (c *Client) Folders(ctx context.Context, bucket, prefix string) ([]string, error) {
+	p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")})
+	var out []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, describe(err, "listing s3://"+bucket+"/"+prefix)
+		}
+		for _, cp := range page.CommonPrefixes {
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), prefix), "/"))
+		}
+	}
+	return out, nil
+}
+
 // singleGetMax: objects up to the transfer manager's part size are fetched
 // with one GET; larger ones in parallel ranged parts.
 const singleGetMax = 64 << 20
@@ -174,6 +191,28 @@ func (c *Client) Download(ctx context.Context, obj Object, dst string) error {
 		return describe(err, "downloading "+obj.URI())
 	}
 	return os.Rename(f.Name(), dst)
+}
+
+// Get returns a small object's bytes (at most max; exactly the listed
+// version when obj.ETag is set).
+func (c *Client) Get(ctx context.Context, obj Object, max int64) ([]byte, error) {
+	in := &s3.GetObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key)}
+	if obj.ETag != "" {
+		in.IfMatch = aws.String(obj.ETag)
+	}
+	out, err := c.s3.GetObject(ctx, in)
+	if err != nil {
+		return nil, describe(err, "reading "+obj.URI())
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(out.Body, max+1))
+	if err != nil {
+		return nil, describe(err, "reading "+obj.URI())
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", obj.URI(), max)
+	}
+	return b, nil
 }
 
 // Upload puts the local file src at key. S3 makes an object visible only

@@ -13,7 +13,10 @@ type progress struct {
 	bar *progressbar.ProgressBar
 }
 
-func newProgress(total int64, what string) *progress {
+func newProgress(total int64, what string) *progress { return newCountProgress(total, what, "rows") }
+
+// newCountProgress is a bar over a count of unit (rows, days).
+func newCountProgress(total int64, what, unit string) *progress {
 	if !term.IsTerminal(int(os.Stderr.Fd())) {
 		return &progress{}
 	}
@@ -22,7 +25,7 @@ func newProgress(total int64, what string) *progress {
 		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("rows"),
+		progressbar.OptionSetItsString(unit),
 		progressbar.OptionThrottle(100_000_000),
 		progressbar.OptionClearOnFinish(),
 	)}
@@ -39,6 +42,13 @@ func newBytesProgress(total int64, what string) *progress {
 func (p *progress) set(n int64) {
 	if p.bar != nil {
 		_ = p.bar.Set64(n)
+	}
+}
+
+// setTotal changes what the bar counts up to.
+func (p *progress) setTotal(n int64) {
+	if p.bar != nil {
+		p.bar.ChangeMax64(n)
 	}
 }
 

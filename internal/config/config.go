@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"lambduck/internal/compact"
 	"lambduck/internal/engine"
 	"lambduck/internal/ingest"
+	"lambduck/internal/storage"
 )
 
 // Defaults.
@@ -47,6 +49,13 @@ type Config struct {
 	// LAMBDUCK_INGEST_LOG_FORMAT (+ _DATE_FORMAT, _TIME_FORMAT) or
 	// LAMBDUCK_INGEST_NGINX_FORMAT: a custom layout for S3-triggered ingest.
 	IngestLogFormat *ingest.LogFormat
+
+	// Compaction (docs/operations.md). LAMBDUCK_COMPACT: whether an
+	// S3-triggered ingest compacts the closed days it touched (default true).
+	AutoCompact      bool
+	CompactThreshold int           // LAMBDUCK_COMPACT_THRESHOLD: compact a day a reader reads more files than this from
+	CompactLateness  time.Duration // LAMBDUCK_COMPACT_LATENESS: a day is closed this long after it ends in LAMBDUCK_TIMEZONE
+	CompactGrace     time.Duration // LAMBDUCK_COMPACT_GRACE: replaced files are removed this long after their compaction
 }
 
 // FromEnv reads the configuration. inLambda selects the Lambda rules
@@ -127,6 +136,21 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 	if c.IngestLogFormat != nil && c.IngestFormat != "" {
 		return c, fmt.Errorf("LAMBDUCK_INGEST_FORMAT and a custom layout (LAMBDUCK_INGEST_LOG_FORMAT or LAMBDUCK_INGEST_NGINX_FORMAT) are both set; set one")
 	}
+	c.AutoCompact = true
+	if v := getenv("LAMBDUCK_COMPACT"); v != "" {
+		if c.AutoCompact, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("LAMBDUCK_COMPACT: %q is not true or false", v)
+		}
+	}
+	if c.CompactThreshold, err = intVar(getenv, "LAMBDUCK_COMPACT_THRESHOLD", compact.DefaultThreshold, 1, 1_000_000); err != nil {
+		return c, err
+	}
+	if c.CompactLateness, err = durationVar(getenv, "LAMBDUCK_COMPACT_LATENESS", 2*time.Hour, 0, 31*24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.CompactGrace, err = durationVar(getenv, "LAMBDUCK_COMPACT_GRACE", compact.DefaultGrace, 0, 7*24*time.Hour); err != nil {
+		return c, err
+	}
 	if v := getenv("LAMBDUCK_S3_PATH_STYLE"); v != "" {
 		if c.S3PathStyle, err = strconv.ParseBool(v); err != nil {
 			return c, fmt.Errorf("LAMBDUCK_S3_PATH_STYLE: %q is not true or false", v)
@@ -172,4 +196,28 @@ func Logger(getenv func(string) string, fallback slog.Level) *slog.Logger {
 		}
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// durationVar reads a duration setting (e.g. 90m) within [lo, hi].
+func durationVar(getenv func(string) string, name string, def, lo, hi time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		return 0, fmt.Errorf("%s: %q is not a duration from %s to %s (e.g. 90m)", name, v, lo, hi)
+	}
+	return d, nil
+}
+
+// Compaction is how this deployment compacts root with eng
+// (LAMBDUCK_COMPACT_THRESHOLD, LAMBDUCK_COMPACT_GRACE; a grace of 0 removes
+// replaced files at once).
+func (c Config) Compaction(root *storage.Root, eng *engine.Engine) compact.Options {
+	grace := c.CompactGrace
+	if grace == 0 {
+		grace = -1
+	}
+	return compact.Options{Root: root, Engine: eng, Scratch: c.Scratch, Threshold: c.CompactThreshold, Grace: grace}
 }

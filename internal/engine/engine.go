@@ -219,6 +219,9 @@ func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'
 // takes no bound parameter for its target).
 func Quote(s string) string { return quote(s) }
 
+// QuoteList makes a SQL list literal of platform-chosen paths.
+func QuoteList(paths []string) (string, error) { return quoteList(paths) }
+
 func quoteList(paths []string) (string, error) {
 	parts := make([]string, len(paths))
 	for i, p := range paths {

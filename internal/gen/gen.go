@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"lambduck/internal/compact"
 	"lambduck/internal/engine"
 	"lambduck/internal/layout"
 	"lambduck/internal/storage"
@@ -68,7 +69,7 @@ func Parquet(ctx context.Context, eng *engine.Engine, o Options, progress func(r
 			}
 			defer tool.Close()
 			for j := range jobs {
-				size, err := o.writeDay(ctx, tool, j.company, j.day)
+				size, err := o.writeDay(ctx, eng, tool, j.company, j.day)
 				if err != nil {
 					return err
 				}
@@ -123,8 +124,9 @@ func (o Options) check() error {
 }
 
 // writeDay writes one company-day into the tool's scratch folder, then
-// puts it into the data root whole (a rename into a folder, an upload to S3).
-func (o Options) writeDay(ctx context.Context, tool *engine.Tool, company string, day time.Time) (int64, error) {
+// puts it into the data root whole (a rename into a folder, an upload to S3,
+// or into a new compaction of the day).
+func (o Options) writeDay(ctx context.Context, eng *engine.Engine, tool *engine.Tool, company string, day time.Time) (int64, error) {
 	tmp := filepath.Join(tool.Dir(), company+"-"+day.Format(layout.DateFormat)+".parquet")
 	// The day's first and last instant in the report time zone (23 or 25 hours on DST days).
 	from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, o.TimeZone)
@@ -146,7 +148,10 @@ func (o Options) writeDay(ctx context.Context, tool *engine.Tool, company string
 	if err != nil {
 		return 0, fmt.Errorf("gen: %w", err)
 	}
-	if err := o.Root.Put(ctx, tmp, layout.Key(company, day, FileName(o.Seed))); err != nil {
+	// Through package compact: a compacted day gets the new rows in place
+	// of the old inside its compaction.
+	co := compact.Options{Root: o.Root, Engine: eng, Scratch: tool.Dir()}
+	if err := co.Put(ctx, company, day, FileName(o.Seed), tmp); err != nil {
 		return 0, fmt.Errorf("gen: %w", err)
 	}
 	return info.Size(), nil

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"lambduck/internal/bucket"
+	"lambduck/internal/compact"
 	"lambduck/internal/ingest"
 	"lambduck/internal/layout"
 	"lambduck/internal/request"
@@ -25,6 +27,9 @@ type ingestResult struct {
 	// rejected object (not a log, no company) is reported and not retried.
 	Retry bool  `json:"retry"`
 	err   error // the cause, when Retry
+	// Compacted are the closed days of the company that were compacted
+	// after the ingest (docs/operations.md).
+	Compacted []string `json:"compacted,omitempty"`
 }
 
 // handleS3 ingests the objects of a direct S3 notification. A failure that
@@ -127,5 +132,57 @@ func (h *Handler) ingestObject(ctx context.Context, log *slog.Logger, o request.
 	if r.Error != "" && !r.FileSummary.Rejected {
 		return retry(errors.New(r.Error))
 	}
+	if r.Error == "" && h.cfg.AutoCompact {
+		r.Compacted = h.compactClosedDays(ctx, log, r.Company, r.Days)
+	}
 	return r
+}
+
+// compactDeadlineMargin: compaction after an ingest starts a day only
+// when the invocation has at least this long left.
+const compactDeadlineMargin = 60 * time.Second
+
+// compactClosedDays compacts the company's closed days (ended, in the
+// deployment's time zone, more than LAMBDUCK_COMPACT_LATENESS ago) from the
+// day before the first day an ingest wrote to its last that a report would
+// read more than the threshold's files from. The ingest has succeeded
+// whatever happens here: a failure is logged and the next ingest or
+// `lambduck compact` does the job.
+func (h *Handler) compactClosedDays(ctx context.Context, log *slog.Logger, company string, days []string) []string {
+	if len(days) == 0 {
+		return nil
+	}
+	first, err1 := layout.ParseDate(days[0])
+	last, err2 := layout.ParseDate(days[len(days)-1])
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	now := h.now().In(h.cfg.TimeZone)
+	for !last.Before(first.AddDate(0, 0, -1)) {
+		end := time.Date(last.Year(), last.Month(), last.Day()+1, 0, 0, 0, 0, h.cfg.TimeZone)
+		if !now.Before(end.Add(h.cfg.CompactLateness)) {
+			break
+		}
+		last = last.AddDate(0, 0, -1)
+	}
+	first = first.AddDate(0, 0, -1)
+	if last.Before(first) {
+		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < compactDeadlineMargin {
+		log.Info("compaction skipped: too little time left in the invocation", "company_id", company)
+		return nil
+	}
+	sum, err := compact.Run(ctx, h.cfg.Compaction(h.store.Root(), h.engine), company, first, last, nil)
+	var out []string
+	for _, d := range sum.Days {
+		if d.ID != "" {
+			out = append(out, d.Date)
+			log.Info("day compacted", "company_id", company, "date", d.Date, "files_before", d.FilesBefore, "rows", d.Rows, "compaction", d.ID)
+		}
+	}
+	if err != nil {
+		log.Error("compaction failed; the data reads right and the next run finishes it", "company_id", company, "error", err.Error())
+	}
+	return out
 }

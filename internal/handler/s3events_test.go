@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -188,5 +189,64 @@ func TestIngestSetUpFailureIsRetried(t *testing.T) {
 	}
 	if status, b := call(t, h, `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-01"}`); status != 200 || b.Data[0][0] != float64(1) {
 		t.Errorf("after the retry: %d %v %s", status, b.Data, b.Error)
+	}
+}
+
+// Logs arriving as many small objects: once a closed day holds more files
+// than LAMBDUCK_COMPACT_THRESHOLD, the ingest that pushed it over compacts
+// it; a day still open (within the lateness window) is left alone; the
+// numbers never change.
+func TestS3TriggeredIngestCompactsClosedDays(t *testing.T) {
+	srv := s3test.Start(t, "lake")
+	c := srv.Client()
+	dir := t.TempDir()
+	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var keys []string
+	for seed := int64(1); seed <= 5; seed++ {
+		name := fmt.Sprintf("access-%d.log", seed)
+		if _, err := gen.Raw(context.Background(), eng, gen.RawOptions{
+			Options: gen.Options{Root: storage.Folder(dir), Companies: []string{"1690"}, Start: day("2025-04-01"), End: day("2025-04-02"), RowsPerDay: 200, Seed: seed, TimeZone: time.UTC},
+			Format:  "combined", Key: name}, nil); err != nil {
+			t.Fatal(err)
+		}
+		key := "raw/company_id=1690/" + name
+		if err := c.Upload(context.Background(), "lake", key, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, key)
+	}
+	cfg := s3Config(t, srv)
+	cfg.CompactThreshold = 3
+	h := newHandler(t, cfg)
+	// Noon on April 2: April 1 is closed, April 2 is not.
+	h.now = func() time.Time { return time.Date(2025, 4, 2, 12, 0, 0, 0, time.UTC) }
+	report := func() (float64, int) {
+		t.Helper()
+		_, b := call(t, h, `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-02"}`)
+		if len(b.Data) != 1 {
+			t.Fatalf("report: %v %s", b.Data, b.Error)
+		}
+		return b.Data[0][0].(float64), b.stats.Files
+	}
+	for i, key := range keys {
+		out, err := h.Invoke(context.Background(), []byte(s3Event(t, "lake", key)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		compacted := strings.Contains(string(out), `\"compacted\":[\"2025-04-01\"]}`)
+		if compacted != (i == 3) || (i != 3 && strings.Contains(string(out), `compacted`)) {
+			t.Errorf("ingest %d: compacted %v: %s", i+1, compacted, out)
+		}
+		hits, files := report()
+		if hits != float64(400*(i+1)) {
+			t.Errorf("after ingest %d: %v hits, want %d", i+1, hits, 400*(i+1))
+		}
+		if i == 3 && files != 1+4 {
+			t.Errorf("after the fourth ingest: %d files read, want April 1's compaction and April 2's four", files)
+		}
 	}
 }

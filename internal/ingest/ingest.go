@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"lambduck/internal/compact"
 	"lambduck/internal/engine"
 	"lambduck/internal/layout"
 	"lambduck/internal/storage"
@@ -27,6 +29,9 @@ type Options struct {
 	LogFormat *LogFormat
 	TimeZone  *time.Location // partition dates are calendar dates here
 	Samples   int            // rejected lines to report per source (default 5)
+	// CompactGrace is how long files that a re-ingest replaces inside a
+	// compaction stay for readers that listed before (0: compact.DefaultGrace).
+	CompactGrace time.Duration
 }
 
 // Rejected is one line that did not parse.
@@ -87,7 +92,7 @@ func Run(ctx context.Context, eng *engine.Engine, sources []Source, o Options, p
 			done := sum.Bytes
 			stop = watchReads(src.Size, 200*time.Millisecond, func(read int64) { progress(done + read) })
 		}
-		fs, err := ingestOne(ctx, tool, i, src, o)
+		fs, err := ingestOne(ctx, eng, tool, i, src, o)
 		if stop != nil {
 			stop()
 		}
@@ -117,7 +122,7 @@ type NotALogError struct{ Msg string }
 
 func (e *NotALogError) Error() string { return e.Msg }
 
-func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Options) (fs FileSummary, err error) {
+func ingestOne(ctx context.Context, eng *engine.Engine, tool *engine.Tool, n int, src Source, o Options) (fs FileSummary, err error) {
 	fs = FileSummary{Source: src.Identity, FirstRejected: []Rejected{}, Days: []string{}}
 	head, err := src.head(64 << 10)
 	if err != nil {
@@ -218,7 +223,7 @@ func ingestOne(ctx context.Context, tool *engine.Tool, n int, src Source, o Opti
 		fs.LinesRejected, fs.LinesRead = 0, 0
 		return fs, &NotALogError{msg}
 	}
-	if err := moveIntoPlace(ctx, stage, src, &fs, o); err != nil {
+	if err := moveIntoPlace(ctx, compact.Options{Root: o.Root, Engine: eng, Scratch: tool.Dir(), Grace: o.CompactGrace}, stage, src, &fs, o); err != nil {
 		return fs, err
 	}
 	fs.RowsWritten = okRows
@@ -319,14 +324,30 @@ func countRows(ctx context.Context, c *sql.Conn, dir string) (int64, error) {
 
 // moveIntoPlace puts each staged day file into its partition, named for
 // the source, then removes what an earlier ingest of the same source left
-// on days it no longer covers.
-func moveIntoPlace(ctx context.Context, stage string, src Source, fs *FileSummary, o Options) error {
+// on days it no longer covers. On a day whose compaction holds the source's
+// earlier rows, the new rows (or none) replace them inside a new compaction
+// instead (package compact), so that a reader sees the old rows or the new,
+// never both.
+func moveIntoPlace(ctx context.Context, co compact.Options, stage string, src Source, fs *FileSummary, o Options) error {
 	id := src.ID()
+	existing, _, err := o.Root.List(ctx, layout.CompanyPrefix(fs.Company), "", nil)
+	if err != nil {
+		return err
+	}
+	compacted := map[string]*compact.Day{}
+	for _, d := range compact.Group(existing) {
+		if len(d.Files) > 0 {
+			if err := d.Load(ctx, o.Root, nil); err != nil {
+				return err
+			}
+			compacted[d.Date] = d
+		}
+	}
 	dayDirs, err := filepath.Glob(filepath.Join(stage, "date=*"))
 	if err != nil {
 		return err
 	}
-	keep := map[string]bool{}
+	keep, replaced := map[string]bool{}, map[string]bool{}
 	for _, dir := range dayDirs {
 		if filepath.Base(dir) == rejectedPartition {
 			continue
@@ -340,28 +361,50 @@ func moveIntoPlace(ctx context.Context, stage string, src Source, fs *FileSummar
 			return err
 		}
 		sort.Strings(files)
+		staged := map[string]string{}
 		for k, f := range files {
 			name := id + ".parquet"
 			if len(files) > 1 {
 				name = fmt.Sprintf("%s-%d.parquet", id, k)
 			}
+			staged[name] = f
+		}
+		date := day.Format(layout.DateFormat)
+		fs.Days = append(fs.Days, date)
+		fs.Files += len(staged)
+		if d := compacted[date]; d != nil {
+			ok, err := co.Replace(ctx, d, id, staged)
+			if err != nil {
+				return fmt.Errorf("%s: %w", src.Identity, err)
+			}
+			if ok {
+				replaced[date] = true
+				continue
+			}
+		}
+		for name, f := range staged {
 			rel := layout.Key(fs.Company, day, name)
 			if err := o.Root.Put(ctx, f, rel); err != nil {
 				return fmt.Errorf("%s: %w", src.Identity, err)
 			}
 			keep[rel] = true
-			fs.Files++
 		}
-		fs.Days = append(fs.Days, day.Format(layout.DateFormat))
 	}
 	sort.Strings(fs.Days)
-	existing, _, err := o.Root.List(ctx, layout.CompanyPrefix(fs.Company), "", nil)
-	if err != nil {
-		return err
+	for date, d := range compacted {
+		if !replaced[date] && !slices.Contains(fs.Days, date) {
+			ok, err := co.Replace(ctx, d, id, nil)
+			if err != nil {
+				return fmt.Errorf("%s: %w", src.Identity, err)
+			}
+			replaced[date] = ok
+		}
 	}
 	for _, obj := range existing {
 		f, ok := layout.ParseKey(obj.Key)
-		if ok && strings.HasPrefix(f.Name, id) && !keep[obj.Key] {
+		// On a replaced day the compaction hides the old files and removes
+		// them after its grace period.
+		if ok && strings.HasPrefix(f.Name, id) && !keep[obj.Key] && !replaced[f.Day] {
 			if err := o.Root.Remove(ctx, obj.Key); err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -38,6 +39,19 @@ var companyRE = regexp.MustCompile(CompanyIDRule)
 // ValidCompanyID reports whether id may name a tenant. The rule keeps an id
 // a single, literal path segment: no separators, dots, escapes or Unicode.
 func ValidCompanyID(id string) bool { return companyRE.MatchString(id) }
+
+// Companies returns the company ids among the names of the root's top
+// folders (company_id=<id>), in order.
+func Companies(folders []string) []string {
+	var out []string
+	for _, f := range folders {
+		if id, ok := strings.CutPrefix(f, "company_id="); ok && ValidCompanyID(id) {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // CompanyPrefix is the key prefix of everything one company holds.
 func CompanyPrefix(company string) string { return "company_id=" + company + "/" }
@@ -109,4 +123,62 @@ func CompanyFromPath(p string) string {
 		return ""
 	}
 	return m[1]
+}
+
+// A compaction of a company-day is two files in the day's folder: the
+// Parquet file that holds the rows (_compacted-<id>.parquet) and its
+// manifest (_compacted-<id>.json), which names the files it replaces. Both
+// names start with '_', so ParseKey never takes them for data; package
+// compact decides what a reader reads (docs/decisions.md).
+const compactedPrefix = "_compacted-"
+
+// CompactionIDFormat is the time part of a compaction id:
+// <UTC time>-<8 hex digits>, which sorts by time and says its age.
+const CompactionIDFormat = "20060102T150405.000000000Z"
+
+var compactionID = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{9}Z-[0-9a-f]{8}$`)
+
+// CompactedName is the name of a compaction's Parquet file in its day.
+func CompactedName(id string) string { return compactedPrefix + id + ".parquet" }
+
+// ManifestName is the name of a compaction's manifest in its day.
+func ManifestName(id string) string { return compactedPrefix + id + ".json" }
+
+// CompactionFile is one parsed key of a compaction's file.
+type CompactionFile struct {
+	DataFile        // the day; Name is the file's name
+	ID       string // the compaction's id
+	Manifest bool   // the manifest, else the Parquet file
+}
+
+// ParseCompactionKey reads company_id=<id>/date=<day>/_compacted-<id>.parquet|json.
+func ParseCompactionKey(key string) (CompactionFile, bool) {
+	parts := strings.Split(key, "/")
+	if len(parts) != 3 {
+		return CompactionFile{}, false
+	}
+	company, ok1 := strings.CutPrefix(parts[0], "company_id=")
+	day, ok2 := strings.CutPrefix(parts[1], "date=")
+	rest, ok3 := strings.CutPrefix(parts[2], compactedPrefix)
+	if !ok1 || !ok2 || !ok3 || !ValidCompanyID(company) || !validDay(day) {
+		return CompactionFile{}, false
+	}
+	f := CompactionFile{DataFile: DataFile{Company: company, Day: day, Name: parts[2]}}
+	switch {
+	case strings.HasSuffix(rest, ".parquet"):
+		f.ID = strings.TrimSuffix(rest, ".parquet")
+	case strings.HasSuffix(rest, ".json"):
+		f.ID, f.Manifest = strings.TrimSuffix(rest, ".json"), true
+	}
+	return f, compactionID.MatchString(f.ID)
+}
+
+// CompactionTime is when the compaction id was made.
+func CompactionTime(id string) (time.Time, bool) {
+	stamp, _, ok := strings.Cut(id, "-")
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(CompactionIDFormat, stamp)
+	return t, err == nil
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -206,6 +207,29 @@ func (r *Root) listFolder(ctx context.Context, prefix, startAfter string, stop f
 	return out, 0, err
 }
 
+// Folders returns the names of the folders directly under prefix (which
+// ends in '/' or is ""): a delimiter listing in S3, no object read.
+func (r *Root) Folders(ctx context.Context, prefix string) ([]string, error) {
+	if r.Remote() {
+		c, err := r.s3.Client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return c.Folders(ctx, r.uri.Bucket, r.uri.Key(prefix))
+	}
+	entries, err := os.ReadDir(filepath.Join(r.dir, filepath.FromSlash(prefix)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out, err
+}
+
 // Fetch makes obj readable as a local file and returns its path: a folder's
 // object is one already; an S3 object is downloaded to dst (exactly the
 // listed version when obj.Version is set; the current one otherwise).
@@ -228,6 +252,30 @@ func (r *Root) Fetch(ctx context.Context, obj Object, dst string) (string, error
 		return "", err
 	}
 	return dst, nil
+}
+
+// Read returns a small object's bytes (at most max).
+func (r *Root) Read(ctx context.Context, obj Object, max int64) ([]byte, error) {
+	if err := CheckKey(obj.Key); err != nil {
+		return nil, err
+	}
+	if !r.Remote() {
+		f, err := os.Open(r.Location(obj.Key))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, max+1))
+		if err == nil && int64(len(b)) > max {
+			err = fmt.Errorf("storage: %s: larger than %d bytes", obj.Key, max)
+		}
+		return b, err
+	}
+	c, err := r.s3.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Get(ctx, bucket.Object{Bucket: r.uri.Bucket, Key: r.uri.Key(obj.Key), Size: obj.Size, ETag: obj.Version}, max)
 }
 
 // Put moves the finished local file src to key, replacing what was there: a

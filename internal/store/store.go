@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
+	"lambduck/internal/compact"
 	"lambduck/internal/layout"
 	"lambduck/internal/storage"
 )
@@ -19,8 +16,9 @@ import (
 // Store selects files from one data root.
 type Store struct {
 	root        *storage.Root
-	cache       *Cache // for a remote root
-	concurrency int    // parallel downloads
+	cache       *Cache         // for a remote root
+	manifests   *compact.Cache // compaction manifests read before
+	concurrency int            // parallel downloads
 }
 
 // Options configure a store over a remote root.
@@ -33,7 +31,7 @@ type Options struct {
 // New returns the store of root. A remote root gets a warm cache in
 // o.CacheDir (what a previous process left there is removed).
 func New(root *storage.Root, o Options) (*Store, error) {
-	s := &Store{root: root, concurrency: max(o.Concurrency, 1)}
+	s := &Store{root: root, manifests: compact.NewCache(), concurrency: max(o.Concurrency, 1)}
 	if root.Remote() {
 		budget := o.CacheBytes
 		if budget == 0 {
@@ -84,16 +82,25 @@ func (s Selection) Paths() []string {
 	return out
 }
 
-// Select lists the data files of company for the days start…end and makes
-// them local.
+// Select lists the data files of company for the days start…end — for a
+// compacted day, the files its compaction says a reader reads (package
+// compact) — and makes them local.
 func (s *Store) Select(ctx context.Context, company string, start, end time.Time) (Selection, error) {
 	if !layout.ValidCompanyID(company) {
 		return Selection{}, fmt.Errorf("store: invalid company id %q", company)
 	}
-	objs, requests, err := s.list(ctx, company, start, end)
+	days, requests, err := compact.List(ctx, s.root, company, start, end)
 	if err != nil {
 		return Selection{}, err
 	}
+	var objs []storage.Object
+	for _, d := range days {
+		if err := d.Load(ctx, s.root, s.manifests); err != nil {
+			return Selection{}, fmt.Errorf("store: %w", err)
+		}
+		objs = append(objs, d.Live()...)
+	}
+	sortObjects(objs)
 	sel := Selection{Remote: s.root.Remote(), ListRequests: requests}
 	paths := make([]string, len(objs))
 	if s.cache != nil {
@@ -113,56 +120,6 @@ func (s *Store) Select(ctx context.Context, company string, start, end time.Time
 		sel.Bytes += o.Size
 	}
 	return sel, nil
-}
-
-// perDayListingMaxDays: up to this many days, one listing per day prefix
-// (in parallel: one round trip); beyond, one listing of the company's
-// prefix that starts at the first day and stops after the last (one S3
-// request per 1,000 objects in the range). docs/decisions.md has the
-// measurement.
-const perDayListingMaxDays = 3
-
-func (s *Store) list(ctx context.Context, company string, start, end time.Time) ([]storage.Object, int, error) {
-	companyPrefix := layout.CompanyPrefix(company)
-	first, last := start.Format(layout.DateFormat), end.Format(layout.DateFormat)
-	keep := func(o storage.Object) bool {
-		f, ok := layout.ParseKey(o.Key)
-		return ok && f.Company == company && f.Day >= first && f.Day <= last
-	}
-	var (
-		mu       sync.Mutex
-		out      []storage.Object
-		requests int
-	)
-	add := func(objs []storage.Object, n int) {
-		mu.Lock()
-		defer mu.Unlock()
-		requests += n
-		for _, o := range objs {
-			if keep(o) {
-				out = append(out, o)
-			}
-		}
-	}
-	days := layout.Days(start, end)
-	if len(days) <= perDayListingMaxDays {
-		g, gctx := errgroup.WithContext(ctx)
-		for _, d := range days {
-			g.Go(func() error {
-				objs, n, err := s.root.List(gctx, layout.DayPrefix(company, d), "", nil)
-				add(objs, n)
-				return err
-			})
-		}
-		err := g.Wait()
-		sortObjects(out)
-		return out, requests, err
-	}
-	// "date=2025-04-01" sorts just before every key of that day.
-	objs, n, err := s.root.List(ctx, companyPrefix, companyPrefix+"date="+first,
-		func(key string) bool { return strings.TrimPrefix(key, companyPrefix) > "date="+last+"/\xff" })
-	add(objs, n)
-	return out, requests, err
 }
 
 func sortObjects(objs []storage.Object) {

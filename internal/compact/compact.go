@@ -1,0 +1,530 @@
+package compact
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"lambduck/internal/engine"
+	"lambduck/internal/layout"
+	"lambduck/internal/storage"
+)
+
+// Defaults of Options.
+const (
+	DefaultThreshold = 8
+	// DefaultGrace outlasts the longest Lambda invocation (15 minutes)
+	// twice over: a reader that listed a day before a compaction committed
+	// has finished before what it listed is removed.
+	DefaultGrace = 30 * time.Minute
+)
+
+// Options say what to compact where.
+type Options struct {
+	Root    *storage.Root
+	Engine  *engine.Engine
+	Scratch string // S3 objects are staged here while a day is rewritten
+	// Threshold: a day is compacted when a reader would read more files
+	// than this (0: DefaultThreshold).
+	Threshold int
+	// Grace: replaced files are removed this long after the compaction that
+	// replaced them (0: DefaultGrace; negative: at once, for a data root no
+	// report is reading).
+	Grace time.Duration
+	Now   func() time.Time // the clock (default time.Now)
+}
+
+// grace is the grace period in force (negative Grace: none).
+func (o Options) grace() time.Duration { return max(o.Grace, 0) }
+
+func (o Options) withDefaults() Options {
+	if o.Threshold <= 0 {
+		o.Threshold = DefaultThreshold
+	}
+	if o.Grace == 0 {
+		o.Grace = DefaultGrace
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// DaySummary is what happened to one company-day.
+type DaySummary struct {
+	Company     string `json:"company_id"`
+	Date        string `json:"date"`
+	FilesBefore int    `json:"files_before"` // files a reader read before
+	FilesAfter  int    `json:"files_after"`  // and reads now
+	Rows        int64  `json:"rows,omitempty"`
+	Bytes       int64  `json:"bytes,omitempty"` // of the compacted file
+	ID          string `json:"id,omitempty"`    // the compaction, when the day was compacted
+	Removed     int    `json:"removed"`         // replaced files removed
+}
+
+// Summary is the outcome of one run.
+type Summary struct {
+	Days       []DaySummary `json:"days"`
+	Compacted  int          `json:"days_compacted"`
+	Removed    int          `json:"files_removed"`
+	DurationMS int64        `json:"duration_ms"`
+}
+
+// Run compacts every day of company from start to end that a reader would
+// read more than the threshold's files from, and removes what earlier
+// compactions replaced once their grace period is over. progress, when not
+// nil, is told the days done of the days listed.
+func Run(ctx context.Context, o Options, company string, start, end time.Time, progress func(done, total int)) (Summary, error) {
+	o = o.withDefaults()
+	began := time.Now()
+	days, _, err := List(ctx, o.Root, company, start, end)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Days: make([]DaySummary, len(days))}
+	var mu sync.Mutex
+	done := 0
+	if progress != nil {
+		progress(0, len(days))
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelDays)
+	for i, d := range days {
+		g.Go(func() error {
+			ds, err := o.CompactDay(gctx, d, false)
+			mu.Lock()
+			defer mu.Unlock()
+			sum.Days[i] = ds
+			sum.Removed += ds.Removed
+			if ds.ID != "" {
+				sum.Compacted++
+			}
+			done++
+			if progress != nil {
+				progress(done, len(days))
+			}
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", d.Company, d.Date, err)
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	sum.DurationMS = time.Since(began).Milliseconds()
+	return sum, err
+}
+
+// parallelDays is how many days of one company are compacted at once.
+const parallelDays = 2
+
+// CompactDay compacts d (listed, manifests not yet loaded) when it is over the
+// threshold, or always with force, and cleans up after earlier
+// compactions.
+func (o Options) CompactDay(ctx context.Context, d *Day, force bool) (DaySummary, error) {
+	o = o.withDefaults()
+	ds := DaySummary{Company: d.Company, Date: d.Date}
+	if err := d.Load(ctx, o.Root, nil); err != nil {
+		return ds, err
+	}
+	removed, err := o.clean(ctx, d)
+	ds.Removed = removed
+	if err != nil {
+		return ds, err
+	}
+	if removed > 0 { // what is listed changed
+		if d, err = o.relist(ctx, d); err != nil {
+			return ds, err
+		}
+	}
+	live := d.Live()
+	ds.FilesBefore, ds.FilesAfter = len(live), len(live)
+	if len(live) <= o.Threshold && !force {
+		return ds, nil
+	}
+	m, bytes, err := o.rewrite(ctx, d, nil, nil)
+	if err != nil {
+		return ds, err
+	}
+	ds.ID, ds.Rows, ds.Bytes, ds.FilesAfter = m.ID, m.Rows, bytes, 1
+	if o.Grace < 0 { // nobody is reading: remove what it replaced now
+		if d, err = o.relist(ctx, d); err != nil {
+			return ds, err
+		}
+		if err := d.Load(ctx, o.Root, nil); err != nil {
+			return ds, err
+		}
+		n, err := o.clean(ctx, d)
+		ds.Removed += n
+		if err != nil {
+			return ds, err
+		}
+	}
+	return ds, nil
+}
+
+// Replace puts the rows of one source (its data files' names start with
+// prefix) into a day that a compaction holds rows of it in: the staged files
+// (name in the day → local file, none to drop the source from the day)
+// replace them in one new compaction, so that no reader ever sees both or
+// neither. It reports false, and does nothing, when no effective compaction
+// of d (loaded) holds rows of the source: plain files are then the way.
+func (o Options) Replace(ctx context.Context, d *Day, prefix string, staged map[string]string) (bool, error) {
+	o = o.withDefaults()
+	holds := false
+	for _, m := range d.Effective() {
+		for _, s := range m.Sources {
+			holds = holds || (s.Rows > 0 && strings.HasPrefix(s.Name, prefix))
+		}
+	}
+	if !holds {
+		return false, nil
+	}
+	_, _, err := o.rewrite(ctx, d, func(name string) bool { return strings.HasPrefix(name, prefix) }, staged)
+	return true, err
+}
+
+func (o Options) relist(ctx context.Context, d *Day) (*Day, error) {
+	day, err := layout.ParseDate(d.Date)
+	if err != nil {
+		return nil, err
+	}
+	objs, _, err := o.Root.List(ctx, layout.DayPrefix(d.Company, day), "", nil)
+	if err != nil {
+		return nil, err
+	}
+	days := Group(objs)
+	if len(days) == 0 {
+		return &Day{Company: d.Company, Date: d.Date, Parquet: map[string]storage.Object{}, Files: map[string]storage.Object{}, Manifests: map[string]*Manifest{}}, nil
+	}
+	return days[0], days[0].Load(ctx, o.Root, nil)
+}
+
+// rewrite writes one compaction of d: the rows of its effective
+// compactions and of the data files they do not name — less the sources
+// drop names — then the staged files, and commits it. The rows keep their
+// order within each source (a data file's sorted by time), sources one
+// after another, which the manifest records.
+func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, staged map[string]string) (*Manifest, int64, error) {
+	if drop == nil {
+		drop = func(string) bool { return false }
+	}
+	work, err := os.MkdirTemp(o.Scratch, "compact-")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer os.RemoveAll(work)
+
+	eff := d.Effective()
+	listed := map[string]bool{}
+	current := map[string]string{} // data file name → its listed version
+	for _, obj := range d.Data {
+		listed[name(obj)+"\x00"+obj.Version] = true
+		current[name(obj)] = obj.Version
+	}
+	// A file written again under a name a compaction holds (by hand: ingest
+	// and gen replace through Replace) replaces the rows held for it.
+	rewritten := func(s Source) bool {
+		v, ok := current[s.Name]
+		return ok && v != s.Version
+	}
+	m := &Manifest{}
+	var parts, files []string
+	// Earlier compactions, oldest first: the rows of the sources kept.
+	for i := len(eff) - 1; i >= 0; i-- {
+		old := eff[i]
+		m.Supersedes = append(m.Supersedes, old.ID)
+		path, err := o.Root.Fetch(ctx, d.Parquet[old.ID], filepath.Join(work, "compacted-"+old.ID+".parquet"))
+		if err != nil {
+			return nil, 0, err
+		}
+		files = append(files, path)
+		var keep []string
+		for _, s := range old.Sources {
+			if s.Rows == 0 || drop(s.Name) || rewritten(s) {
+				if listed[s.key()] { // keep hiding its file until it is removed
+					m.Sources = append(m.Sources, Source{Name: s.Name, Version: s.Version, First: m.Rows})
+				}
+				continue
+			}
+			keep = append(keep, fmt.Sprintf("(file_row_number >= %d AND file_row_number < %d)", s.First, s.First+s.Rows))
+			m.Sources = append(m.Sources, Source{Name: s.Name, Version: s.Version, First: m.Rows, Rows: s.Rows})
+			m.Rows += s.Rows
+		}
+		where := "false"
+		if len(keep) > 0 {
+			where = strings.Join(keep, " OR ")
+		}
+		parts = append(parts, fmt.Sprintf("SELECT %s, %d AS piece, file_row_number AS k1, 0::BIGINT AS k2 FROM read_parquet(%s, file_row_number = true, hive_partitioning = false) WHERE %s",
+			layout.ColumnList(), len(parts), engine.Quote(path), where))
+	}
+	// The data files no compaction holds, then the staged ones: each whole.
+	type whole struct {
+		src  Source
+		path string
+	}
+	var wholes []whole
+	covered := map[string]bool{}
+	for _, s := range m.Sources {
+		covered[s.key()] = true
+	}
+	var fetch []storage.Object
+	for _, obj := range d.Data {
+		n := name(obj)
+		s := Source{Name: n, Version: obj.Version}
+		if covered[s.key()] {
+			continue
+		}
+		if drop(n) {
+			m.Sources = append(m.Sources, Source{Name: n, Version: obj.Version, First: m.Rows})
+			continue
+		}
+		wholes = append(wholes, whole{src: s})
+		fetch = append(fetch, obj)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, obj := range fetch {
+		g.Go(func() error {
+			path, err := o.Root.Fetch(gctx, obj, filepath.Join(work, fmt.Sprintf("in-%d.parquet", i)))
+			wholes[i].path = path
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, 0, err
+	}
+	names := make([]string, 0, len(staged))
+	for n := range staged {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		wholes = append(wholes, whole{Source{Name: n}, staged[n]})
+	}
+	if len(wholes) > 0 {
+		paths := make([]string, len(wholes))
+		for i, w := range wholes {
+			paths[i] = w.path
+		}
+		rows, err := o.rowCounts(ctx, d.Company, paths)
+		if err != nil {
+			return nil, 0, err
+		}
+		for i, w := range wholes {
+			w.src.First, w.src.Rows = m.Rows, rows[i]
+			m.Sources = append(m.Sources, w.src)
+			m.Rows += rows[i]
+		}
+		list, err := engine.QuoteList(paths)
+		if err != nil {
+			return nil, 0, err
+		}
+		parts = append(parts, fmt.Sprintf("SELECT %s, %d + list_position(%s, filename) AS piece, epoch_us(ts) AS k1, file_row_number AS k2 FROM read_parquet(%s, filename = true, file_row_number = true, hive_partitioning = false)",
+			layout.ColumnList(), len(parts), list, list))
+		files = append(files, paths...)
+	}
+	if len(parts) == 0 {
+		parts = append(parts, layout.EmptySelect()+" WHERE false")
+	}
+	q := "SELECT " + layout.ColumnList() + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) ORDER BY piece, k1, k2"
+	if len(eff) == 0 && len(wholes) == 0 {
+		q = layout.EmptySelect() + " WHERE false"
+	}
+	sess, err := o.Engine.Open(ctx, engine.Job{ID: "compact-" + d.Company + "-" + d.Date, Tenant: d.Company, SQL: q, Files: files})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer sess.Close()
+	out, rows, err := sess.Export(ctx, "parquet")
+	if err != nil {
+		return nil, 0, fmt.Errorf("compact: %w", err)
+	}
+	if rows != m.Rows {
+		return nil, 0, fmt.Errorf("compact: wrote %d rows where the sources hold %d; nothing committed", rows, m.Rows)
+	}
+	info, err := os.Stat(out)
+	if err != nil {
+		return nil, 0, err
+	}
+	// The id is made now, after every input was read: a compaction that
+	// commits later has a greater id.
+	m.ID = newID(o.Now())
+	day, err := layout.ParseDate(d.Date)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := o.Root.Put(ctx, out, layout.Key(d.Company, day, layout.CompactedName(m.ID))); err != nil {
+		return nil, 0, err
+	}
+	b, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return nil, 0, err
+	}
+	manifest := filepath.Join(work, "manifest.json")
+	if err := os.WriteFile(manifest, b, 0o644); err != nil {
+		return nil, 0, err
+	}
+	// The commit.
+	if err := o.Root.Put(ctx, manifest, layout.Key(d.Company, day, layout.ManifestName(m.ID))); err != nil {
+		return nil, 0, err
+	}
+	return m, info.Size(), nil
+}
+
+// rowCounts returns the rows of each Parquet file, from its metadata.
+func (o Options) rowCounts(ctx context.Context, company string, paths []string) ([]int64, error) {
+	list, err := engine.QuoteList(paths)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := o.Engine.Open(ctx, engine.Job{ID: "compact-count", Tenant: company, Files: paths,
+		SQL: "SELECT file_name, sum(num_rows)::BIGINT FROM parquet_file_metadata(" + list + ") GROUP BY file_name"})
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	rows, err := sess.Query(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byPath := map[string]int64{}
+	for rows.Next() {
+		r := rows.Row()
+		path, _ := r[0].(string)
+		n, _ := r[1].(int64)
+		byPath[path] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(paths))
+	for i, p := range paths {
+		n, ok := byPath[p]
+		if !ok {
+			return nil, fmt.Errorf("compact: no row count for %s", p)
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// clean removes, for every effective compaction of d older than the grace
+// period, the data files it names and the compactions it supersedes; and
+// any other compaction's files (one that lost to a concurrent one, or half
+// written by a run that was stopped) once their id is older than the grace
+// period. A Parquet file goes before its manifest, so a half-removed
+// compaction is never committed.
+func (o Options) clean(ctx context.Context, d *Day) (int, error) {
+	now := o.Now()
+	data := map[string]storage.Object{}
+	for _, obj := range d.Data {
+		data[name(obj)+"\x00"+obj.Version] = obj
+	}
+	var remove []storage.Object
+	keep := map[string]bool{}
+	for _, m := range d.Effective() {
+		keep[m.ID] = true
+		for _, sup := range m.Supersedes {
+			keep[sup] = true // removed below when m is old enough, not as an orphan
+		}
+		if age(m.ID, now) < o.grace() {
+			continue
+		}
+		for _, s := range m.Sources {
+			if obj, ok := data[s.key()]; ok {
+				remove = append(remove, obj)
+			}
+		}
+		for _, sup := range m.Supersedes {
+			remove = append(remove, compactionFiles(d, sup)...)
+		}
+	}
+	ids := map[string]bool{}
+	for id := range d.Parquet {
+		ids[id] = true
+	}
+	for id := range d.Files {
+		ids[id] = true
+	}
+	for id := range ids {
+		if !keep[id] && age(id, now) >= o.grace() {
+			remove = append(remove, compactionFiles(d, id)...)
+		}
+	}
+	var mu sync.Mutex
+	n := 0
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	// Parquet files and data files first, manifests after.
+	for _, manifests := range []bool{false, true} {
+		for _, obj := range remove {
+			if strings.HasSuffix(obj.Key, ".json") != manifests {
+				continue
+			}
+			g.Go(func() error {
+				if err := o.Root.Remove(gctx, obj.Key); err != nil {
+					return err
+				}
+				mu.Lock()
+				n++
+				mu.Unlock()
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return n, err
+		}
+		g, gctx = errgroup.WithContext(ctx)
+		g.SetLimit(8)
+	}
+	return n, nil
+}
+
+// compactionFiles are the listed files of compaction id: Parquet file first.
+func compactionFiles(d *Day, id string) []storage.Object {
+	var out []storage.Object
+	if obj, ok := d.Parquet[id]; ok {
+		out = append(out, obj)
+	}
+	if obj, ok := d.Files[id]; ok {
+		out = append(out, obj)
+	}
+	return out
+}
+
+func newID(now time.Time) string {
+	var b [4]byte
+	rand.Read(b[:])
+	return now.UTC().Format(layout.CompactionIDFormat) + "-" + hex.EncodeToString(b[:])
+}
+
+// Put puts the finished local file into a company-day under name, replacing
+// the file of that name: as a plain file, or, when a compaction holds the
+// rows of the file it replaces, inside a new compaction (Replace).
+func (o Options) Put(ctx context.Context, company string, day time.Time, name, local string) error {
+	objs, _, err := o.Root.List(ctx, layout.DayPrefix(company, day), "", nil)
+	if err != nil {
+		return err
+	}
+	if days := Group(objs); len(days) == 1 && len(days[0].Files) > 0 {
+		if err := days[0].Load(ctx, o.Root, nil); err != nil {
+			return err
+		}
+		ok, err := o.Replace(ctx, days[0], name, map[string]string{name: local})
+		if ok || err != nil {
+			return err
+		}
+	}
+	return o.Root.Put(ctx, local, layout.Key(company, day, name))
+}
