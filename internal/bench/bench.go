@@ -383,6 +383,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return res, err
 	}
 	res.Rows = append(res.Rows, row)
+	if row, err = smallFiles(ctx, o, srv, root, eng, logf); err != nil {
+		return res, err
+	}
+	res.Rows = append(res.Rows, row)
 	if o.Rie != "" {
 		logf("8. 1,000 warm invocations…")
 		if row, err = warmInvocations(o, o.Extra, root); err != nil {

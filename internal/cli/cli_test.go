@@ -51,7 +51,7 @@ func TestDemoFromNothing(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"demo", "invoke", "ingest", "gen", "reports"} {
+	for _, cmd := range []string{"demo", "invoke", "ingest", "gen", "compact", "reports"} {
 		out, err := run(t, cmd, "--help")
 		if err != nil || !strings.Contains(out, "Usage:") || len(out) < 200 {
 			t.Errorf("%s --help: %v\n%s", cmd, err, out)
@@ -135,6 +135,8 @@ func TestCommandsLeaveNothingBehind(t *testing.T) {
 	before := engine.LiveInstances()
 	for _, args := range [][]string{
 		{"gen", "--companies", "7", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data},
+		{"gen", "--companies", "7", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data, "--seed", "2"},
+		{"compact", "--all", "--threshold", "1", "--grace", "0s"},
 		{"gen", "--raw", "combined", "--companies", "8", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-01", "--out", log},
 		{"ingest", filepath.Dir(log)},
 		{"invoke", event},
@@ -166,5 +168,57 @@ func TestReportsNeedsOnlyTheCatalog(t *testing.T) {
 	}
 	if _, err := os.Stat(scratch); !os.IsNotExist(err) {
 		t.Errorf("reports made the scratch folder: %v", err)
+	}
+}
+
+// lambduck compact: the numbers stay, the files become one a day, and bad
+// flags are clear errors.
+func TestCompactCommand(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	t.Setenv("LAMBDUCK_DATA", data)
+	for _, seed := range []string{"1", "2", "3"} {
+		if out, err := run(t, "gen", "--companies", "7", "--rows-per-day", "100", "--start", "2025-04-01", "--end", "2025-04-02", "--seed", seed); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"company_id": "7", "start_date": "2025-04-01", "end_date": "2025-04-02"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	summary := func() string {
+		t.Helper()
+		out, err := run(t, "invoke", event)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		i := strings.Index(out, `\"data\"`)
+		files := regexp.MustCompile(`\\"files\\":(\d+)`).FindStringSubmatch(out)
+		return out[i:] + " files " + files[1]
+	}
+	before := summary()
+	out, err := run(t, "compact", "--company", "7", "--threshold", "2", "--grace", "0s", "--json")
+	if err != nil || !strings.Contains(out, `"days_compacted": 2`) || !strings.Contains(out, `"files_removed": 6`) {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	after := summary()
+	if strings.Replace(before, "files 6", "files 2", 1) != after {
+		t.Errorf("before %s\nafter %s", before, after)
+	}
+	out, err = run(t, "compact", "--company", "7")
+	if err != nil || !strings.Contains(out, "0 days of 2 days compacted") {
+		t.Errorf("nothing left to do: %v\n%s", err, out)
+	}
+	for args, want := range map[string]string{
+		"compact":                                "--company",
+		"compact --all --company 7":              "--company",
+		"compact --company 7 --start 2025-13-01": "--start",
+		"compact --company 7 --start 2025-04-02 --end 2025-04-01": "before --start",
+		"compact --company a/b":                                   "--company",
+	} {
+		if _, err := run(t, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error naming %s", args, err, want)
+		}
 	}
 }

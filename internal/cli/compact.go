@@ -27,9 +27,9 @@ func newCompact() *cobra.Command {
 		Use:   "compact (--company ID[,ID…] | --all) [--start DATE] [--end DATE]",
 		Short: "Rewrite company-days of many small Parquet files into one file each",
 		Long: `Rewrites every company-day that a report would read more than --threshold
-files from into one Parquet file (rows grouped by source, each sorted by
-time), whatever wrote the files (ingest, gen, or a copy), and removes the
-files it replaced once no report can still be reading them (--grace).
+files from into one Parquet file (rows grouped by source, as written), whatever
+wrote the files (ingest, gen, or a copy), and removes the files it replaced once
+no report can still be reading them (--grace).
 
 A report that runs at the same time sees every row exactly once, before,
 during and after; a compaction stopped at any point leaves data that reads

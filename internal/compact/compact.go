@@ -212,11 +212,14 @@ func (o Options) relist(ctx context.Context, d *Day) (*Day, error) {
 // rewrite writes one compaction of d: the rows of its effective
 // compactions and of the data files they do not name — less the sources
 // drop names — then the staged files, and commits it. The rows keep their
-// order within each source (a data file's sorted by time), sources one
+// order within each source (as written), sources one
 // after another, which the manifest records.
 func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, staged map[string]string) (*Manifest, int64, error) {
 	if drop == nil {
 		drop = func(string) bool { return false }
+	}
+	if err := os.MkdirAll(o.Scratch, 0o700); err != nil {
+		return nil, 0, err
 	}
 	work, err := os.MkdirTemp(o.Scratch, "compact-")
 	if err != nil {
@@ -238,7 +241,10 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 		return ok && v != s.Version
 	}
 	m := &Manifest{}
-	var parts, files []string
+	// One scan of every input in this order, earlier compactions first
+	// (only the rows kept), then whole files: DuckDB keeps the scan's order
+	// (preserve_insertion_order), which the manifest's ranges record.
+	var filters, files []string
 	// Earlier compactions, oldest first: the rows of the sources kept.
 	for i := len(eff) - 1; i >= 0; i-- {
 		old := eff[i]
@@ -260,12 +266,11 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 			m.Sources = append(m.Sources, Source{Name: s.Name, Version: s.Version, First: m.Rows, Rows: s.Rows})
 			m.Rows += s.Rows
 		}
-		where := "false"
+		kept := "false"
 		if len(keep) > 0 {
-			where = strings.Join(keep, " OR ")
+			kept = strings.Join(keep, " OR ")
 		}
-		parts = append(parts, fmt.Sprintf("SELECT %s, %d AS piece, file_row_number AS k1, 0::BIGINT AS k2 FROM read_parquet(%s, file_row_number = true, hive_partitioning = false) WHERE %s",
-			layout.ColumnList(), len(parts), engine.Quote(path), where))
+		filters = append(filters, fmt.Sprintf("(filename <> %s OR %s)", engine.Quote(path), kept))
 	}
 	// The data files no compaction holds, then the staged ones: each whole.
 	type whole struct {
@@ -292,7 +297,7 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 		fetch = append(fetch, obj)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
+	g.SetLimit(32)
 	for i, obj := range fetch {
 		g.Go(func() error {
 			path, err := o.Root.Fetch(gctx, obj, filepath.Join(work, fmt.Sprintf("in-%d.parquet", i)))
@@ -325,20 +330,18 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 			m.Sources = append(m.Sources, w.src)
 			m.Rows += rows[i]
 		}
-		list, err := engine.QuoteList(paths)
+		files = append(files, paths...)
+	}
+	q := layout.EmptySelect() + " WHERE false"
+	if len(files) > 0 {
+		list, err := engine.QuoteList(files)
 		if err != nil {
 			return nil, 0, err
 		}
-		parts = append(parts, fmt.Sprintf("SELECT %s, %d + list_position(%s, filename) AS piece, epoch_us(ts) AS k1, file_row_number AS k2 FROM read_parquet(%s, filename = true, file_row_number = true, hive_partitioning = false)",
-			layout.ColumnList(), len(parts), list, list))
-		files = append(files, paths...)
-	}
-	if len(parts) == 0 {
-		parts = append(parts, layout.EmptySelect()+" WHERE false")
-	}
-	q := "SELECT " + layout.ColumnList() + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) ORDER BY piece, k1, k2"
-	if len(eff) == 0 && len(wholes) == 0 {
-		q = layout.EmptySelect() + " WHERE false"
+		q = "SELECT " + layout.ColumnList() + " FROM read_parquet(" + list + ", filename = true, file_row_number = true, hive_partitioning = false)"
+		if len(filters) > 0 {
+			q += " WHERE " + strings.Join(filters, " AND ")
+		}
 	}
 	sess, err := o.Engine.Open(ctx, engine.Job{ID: "compact-" + d.Company + "-" + d.Date, Tenant: d.Company, SQL: q, Files: files})
 	if err != nil {

@@ -139,7 +139,7 @@ func TestCompactionReadsTheSameAndRecordsWhereEachSourceIs(t *testing.T) {
 		t.Fatalf("day holds %d files, want 10 replaced + the compaction's 2", got)
 	}
 	// The manifest says where each source's rows are: rows [first, first+rows)
-	// of the compacted file are exactly that file's rows, in time order.
+	// of the compacted file are exactly that file's rows, in its order.
 	days, _, err := compact.List(ctx, root, "1690", april1, april1)
 	if err != nil || len(days) != 1 {
 		t.Fatal(err, days)
@@ -159,7 +159,7 @@ func TestCompactionReadsTheSameAndRecordsWhereEachSourceIs(t *testing.T) {
 		var same, n int64
 		err := db.QueryRow(`WITH c AS (SELECT ts, client_ip, path, bytes, row_number() OVER (ORDER BY file_row_number) AS k
 				FROM read_parquet(?, file_row_number = true) WHERE file_row_number >= ? AND file_row_number < ?),
-			f AS (SELECT ts, client_ip, path, bytes, row_number() OVER (ORDER BY ts, file_row_number) AS k FROM read_parquet(?, file_row_number = true))
+			f AS (SELECT ts, client_ip, path, bytes, row_number() OVER (ORDER BY file_row_number) AS k FROM read_parquet(?, file_row_number = true))
 			SELECT count(*) FILTER (WHERE c.ts = f.ts AND c.client_ip = f.client_ip AND c.path = f.path AND c.bytes = f.bytes), count(*)
 			FROM c FULL JOIN f USING (k)`,
 			cfile, src.First, src.First+src.Rows, filepath.Join(dir, "company_id=1690", "date=2025-04-01", src.Name)).Scan(&same, &n)
