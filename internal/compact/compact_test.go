@@ -24,6 +24,7 @@ import (
 	"lambduck/internal/s3test"
 	"lambduck/internal/storage"
 	"lambduck/internal/store"
+	"lambduck/internal/testkit"
 )
 
 var (
@@ -31,15 +32,7 @@ var (
 	april3 = time.Date(2025, 4, 3, 0, 0, 0, 0, time.UTC)
 )
 
-func newEngine(t testing.TB) *engine.Engine {
-	t.Helper()
-	eng, err := engine.New(engine.Settings{Scratch: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	return eng
-}
+func newEngine(t testing.TB) *engine.Engine { return testkit.Engine(t) }
 
 // fill writes files per day for company 1690 over April 1–3: gen's rows,
 // one file per seed (gen-<seed>.parquet), as small files arriving all day.

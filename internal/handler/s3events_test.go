@@ -17,6 +17,7 @@ import (
 	"lambduck/internal/gen"
 	"lambduck/internal/s3test"
 	"lambduck/internal/storage"
+	"lambduck/internal/testkit"
 )
 
 // s3Event is AWS's documented S3 notification with our bucket and key.
@@ -200,11 +201,7 @@ func TestS3TriggeredIngestCompactsClosedDays(t *testing.T) {
 	srv := s3test.Start(t, "lake")
 	c := srv.Client()
 	dir := t.TempDir()
-	eng, err := engine.New(engine.Settings{Scratch: filepath.Join(dir, "scratch")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := testkit.Engine(t)
 	var keys []string
 	for seed := int64(1); seed <= 5; seed++ {
 		name := fmt.Sprintf("access-%d.log", seed)

@@ -29,6 +29,29 @@ func genCombined(t *testing.T, path string, rowsPerDay int, seed int64) {
 	}
 }
 
+// linesOf returns the lines of the file at path that contain day.
+func linesOf(t *testing.T, path, day string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, day) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func writeLines(t *testing.T, path string, lines []string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func files(t *testing.T, root string) []string {
 	t.Helper()
 	var out []string
@@ -58,19 +81,7 @@ func TestReingestReplacesAndSourcesAddUp(t *testing.T) {
 		t.Errorf("two sources for the same days: %d rows, want 4500", n)
 	}
 	// A source that shrank to one day: its files on the other days go.
-	lines, err := os.ReadFile(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var first []string
-	for _, l := range strings.Split(string(lines), "\n") {
-		if strings.Contains(l, "01/Apr/2025") {
-			first = append(first, l)
-		}
-	}
-	if err := os.WriteFile(a, []byte(strings.Join(first, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeLines(t, a, linesOf(t, a, "01/Apr/2025"))
 	ingestFiles(t, root, Options{Company: "1690"}, a)
 	if n := len(rowsIn(t, root)); n != 1000+1500 {
 		t.Errorf("after re-ingesting a one-day source: %d rows, want 2500", n)

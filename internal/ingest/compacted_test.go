@@ -76,20 +76,9 @@ func TestReingestIntoACompactedDay(t *testing.T) {
 		t.Fatalf("re-ingesting a compacted source: %d rows, want the same %d", len(got), len(want))
 	}
 	// a shrinks to its first day, with one line changed.
-	lines, err := os.ReadFile(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var first []string
-	for _, l := range strings.Split(string(lines), "\n") {
-		if strings.Contains(l, "01/Apr/2025") {
-			first = append(first, l)
-		}
-	}
+	first := linesOf(t, a, "01/Apr/2025")
 	first[0] = strings.Replace(first[0], `" 200 `, `" 404 `, 1)
-	if err := os.WriteFile(a, []byte(strings.Join(first, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeLines(t, a, first)
 	ingestFiles(t, root, Options{Company: "1690"}, a)
 	fresh := t.TempDir()
 	ingestFiles(t, fresh, Options{Company: "1690"}, a, b)

@@ -13,17 +13,10 @@ import (
 
 	"lambduck/internal/engine"
 	"lambduck/internal/storage"
+	"lambduck/internal/testkit"
 )
 
-func newEngine(t *testing.T) *engine.Engine {
-	t.Helper()
-	eng, err := engine.New(engine.Settings{Scratch: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	return eng
-}
+func newEngine(t *testing.T) *engine.Engine { return testkit.Engine(t) }
 
 func ingestFiles(t *testing.T, root string, o Options, files ...string) Summary {
 	t.Helper()

@@ -87,17 +87,22 @@ type DataFile struct {
 // anything else: other folders, nested files, and the names writers give
 // their unfinished files (starting with '.' or '_').
 func ParseKey(key string) (DataFile, bool) {
+	f, ok := parseDayKey(key)
+	return f, ok && IsDataFileName(f.Name)
+}
+
+// parseDayKey reads company_id=<id>/date=<day>/<name>, any name.
+func parseDayKey(key string) (DataFile, bool) {
 	parts := strings.Split(key, "/")
 	if len(parts) != 3 {
 		return DataFile{}, false
 	}
 	company, ok1 := strings.CutPrefix(parts[0], "company_id=")
 	day, ok2 := strings.CutPrefix(parts[1], "date=")
-	name := parts[2]
-	if !ok1 || !ok2 || !ValidCompanyID(company) || !validDay(day) || !IsDataFileName(name) {
+	if !ok1 || !ok2 || !ValidCompanyID(company) || !validDay(day) {
 		return DataFile{}, false
 	}
-	return DataFile{Company: company, Day: day, Name: name}, true
+	return DataFile{Company: company, Day: day, Name: parts[2]}, true
 }
 
 // IsDataFileName reports whether name, inside a partition, is a finished
@@ -153,17 +158,12 @@ type CompactionFile struct {
 
 // ParseCompactionKey reads company_id=<id>/date=<day>/_compacted-<id>.parquet|json.
 func ParseCompactionKey(key string) (CompactionFile, bool) {
-	parts := strings.Split(key, "/")
-	if len(parts) != 3 {
+	d, ok1 := parseDayKey(key)
+	rest, ok2 := strings.CutPrefix(d.Name, compactedPrefix)
+	if !ok1 || !ok2 {
 		return CompactionFile{}, false
 	}
-	company, ok1 := strings.CutPrefix(parts[0], "company_id=")
-	day, ok2 := strings.CutPrefix(parts[1], "date=")
-	rest, ok3 := strings.CutPrefix(parts[2], compactedPrefix)
-	if !ok1 || !ok2 || !ok3 || !ValidCompanyID(company) || !validDay(day) {
-		return CompactionFile{}, false
-	}
-	f := CompactionFile{DataFile: DataFile{Company: company, Day: day, Name: parts[2]}}
+	f := CompactionFile{DataFile: d}
 	switch {
 	case strings.HasSuffix(rest, ".parquet"):
 		f.ID = strings.TrimSuffix(rest, ".parquet")

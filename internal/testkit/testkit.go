@@ -1,6 +1,6 @@
 // Package testkit holds what several packages' tests share: an answer to
-// access_summary computed without any lambduck code, and what package engine
-// leaves on disk. Only tests import it.
+// access_summary computed without any lambduck code, what package engine
+// leaves on disk, and an engine for a test. Only tests import it.
 package testkit
 
 import (
@@ -9,8 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2" // the independent query's own DuckDB
+
+	"lambduck/internal/engine"
 )
 
 // AccessSummary computes access_summary's six figures (hits, unique
@@ -54,4 +57,16 @@ func Leftovers(scratch string) []string {
 		out = append(out, en.Name())
 	}
 	return out
+}
+
+// Engine is an engine with its scratch in the test's temporary folder,
+// closed when the test ends.
+func Engine(t testing.TB) *engine.Engine {
+	t.Helper()
+	eng, err := engine.New(engine.Settings{Scratch: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
 }
