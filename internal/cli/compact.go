@@ -21,13 +21,15 @@ func newCompact() *cobra.Command {
 		all, asJSON      bool
 		start, end, data string
 		threshold        int
+		targetRows       int64
 		grace            time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "compact (--company ID[,ID…] | --all) [--start DATE] [--end DATE]",
 		Short: "Rewrite company-days of many small Parquet files into one file each",
 		Long: `Rewrites every company-day that a report would read more than --threshold
-files from into one Parquet file (rows grouped by source, as written), whatever
+files from into one Parquet file (several for a day over --target-rows; rows
+grouped by source, as written), whatever
 wrote the files (ingest, gen, or a copy), and removes the files it replaced once
 no report can still be reading them (--grace).
 
@@ -93,6 +95,12 @@ The data root is --data, else LAMBDUCK_DATA (a folder or s3://bucket/prefix).`,
 			if cmd.Flags().Changed("threshold") {
 				o.Threshold = threshold
 			}
+			if cmd.Flags().Changed("target-rows") {
+				if targetRows < 1 {
+					return fmt.Errorf("--target-rows: %d is not a positive number of rows", targetRows)
+				}
+				o.TargetRows = targetRows
+			}
 			if cmd.Flags().Changed("grace") {
 				o.Grace = grace
 				if grace == 0 {
@@ -132,6 +140,7 @@ The data root is --data, else LAMBDUCK_DATA (a folder or s3://bucket/prefix).`,
 	f.StringVar(&end, "end", "", "last day (YYYY-MM-DD) (default: today in LAMBDUCK_TIMEZONE)")
 	f.StringVar(&data, "data", "", "data root (default: LAMBDUCK_DATA, else .lambduck/demo/data)")
 	f.IntVar(&threshold, "threshold", 0, fmt.Sprintf("compact a day a report reads more files than this from (default: LAMBDUCK_COMPACT_THRESHOLD, else %d)", compact.DefaultThreshold))
+	f.Int64Var(&targetRows, "target-rows", 0, fmt.Sprintf("write a larger day as several files of about this many rows (default: LAMBDUCK_COMPACT_TARGET_ROWS, else %d)", compact.DefaultTargetRows))
 	f.DurationVar(&grace, "grace", 0, fmt.Sprintf("remove replaced files this long after their compaction; 0s: at once (default: LAMBDUCK_COMPACT_GRACE, else %s)", compact.DefaultGrace))
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
@@ -146,7 +155,7 @@ func printCompact(w io.Writer, sum compact.Summary, companies int, root string) 
 		after += d.FilesAfter
 		if d.ID != "" {
 			rows += d.Rows
-			days = append(days, d.Company+" "+d.Date+fmt.Sprintf(" (%d → 1 files)", d.FilesBefore))
+			days = append(days, d.Company+" "+d.Date+fmt.Sprintf(" (%d → %s)", d.FilesBefore, plural(d.FilesAfter, "file")))
 		}
 	}
 	for _, d := range days {

@@ -23,6 +23,9 @@ import (
 // Defaults of Options.
 const (
 	DefaultThreshold = 8
+	// DefaultTargetRows: a compacted day larger than this is written as
+	// several files (each of whole sources; ≈ 200 MB of Parquet here).
+	DefaultTargetRows = 10_000_000
 	// DefaultGrace outlasts the longest Lambda invocation (15 minutes)
 	// twice over: a reader that listed a day before a compaction committed
 	// has finished before what it listed is removed.
@@ -37,6 +40,9 @@ type Options struct {
 	// Threshold: a day is compacted when a reader would read more files
 	// than this (0: DefaultThreshold).
 	Threshold int
+	// TargetRows: a day with more rows is written as several files of
+	// about this many rows, cut between sources (0: DefaultTargetRows).
+	TargetRows int64
 	// Grace: replaced files are removed this long after the compaction that
 	// replaced them (0: DefaultGrace; negative: at once, for a data root no
 	// report is reading).
@@ -53,6 +59,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Grace == 0 {
 		o.Grace = DefaultGrace
+	}
+	if o.TargetRows <= 0 {
+		o.TargetRows = DefaultTargetRows
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -155,7 +164,7 @@ func (o Options) CompactDay(ctx context.Context, d *Day, force bool) (DaySummary
 	if err != nil {
 		return ds, err
 	}
-	ds.ID, ds.Rows, ds.Bytes, ds.FilesAfter = m.ID, m.Rows, bytes, 1
+	ds.ID, ds.Rows, ds.Bytes, ds.FilesAfter = m.ID, m.Rows, bytes, len(m.Parts)
 	if o.Grace < 0 { // nobody is reading: remove what it replaced now
 		if d, err = o.relist(ctx, d); err != nil {
 			return ds, err
@@ -204,7 +213,9 @@ func (o Options) relist(ctx context.Context, d *Day) (*Day, error) {
 	}
 	days := Group(objs)
 	if len(days) == 0 {
-		return &Day{Company: d.Company, Date: d.Date, Parquet: map[string]storage.Object{}, Files: map[string]storage.Object{}, Manifests: map[string]*Manifest{}}, nil
+		nd := newDay(d.Company, d.Date)
+		nd.Manifests = map[string]*Manifest{}
+		return nd, nil
 	}
 	return days[0], days[0].Load(ctx, o.Root, nil)
 }
@@ -212,8 +223,8 @@ func (o Options) relist(ctx context.Context, d *Day) (*Day, error) {
 // rewrite writes one compaction of d: the rows of its effective
 // compactions and of the data files they do not name — less the sources
 // drop names — then the staged files, and commits it. The rows keep their
-// order within each source (as written), sources one
-// after another, which the manifest records.
+// order within each source (as written), sources one after another; a day
+// over the target size is cut, between sources, into several files.
 func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, staged map[string]string) (*Manifest, int64, error) {
 	if drop == nil {
 		drop = func(string) bool { return false }
@@ -240,49 +251,42 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 		v, ok := current[s.Name]
 		return ok && v != s.Version
 	}
+	var inputs []input
 	m := &Manifest{}
-	// One scan of every input in this order, earlier compactions first
-	// (only the rows kept), then whole files: DuckDB keeps the scan's order
-	// (preserve_insertion_order), which the manifest's ranges record.
-	var filters, files []string
+	var hidden []Source // files hidden, no rows of their own
 	// Earlier compactions, oldest first: the rows of the sources kept.
 	for i := len(eff) - 1; i >= 0; i-- {
 		old := eff[i]
 		m.Supersedes = append(m.Supersedes, old.ID)
-		path, err := o.Root.Fetch(ctx, d.Parquet[old.ID], filepath.Join(work, "compacted-"+old.ID+".parquet"))
-		if err != nil {
-			return nil, 0, err
+		paths := make([]string, len(old.Parts))
+		for k := range old.Parts {
+			if paths[k], err = o.Root.Fetch(ctx, d.Parquet[old.ID][k], filepath.Join(work, fmt.Sprintf("compacted-%s-%d.parquet", old.ID, k))); err != nil {
+				return nil, 0, err
+			}
 		}
-		files = append(files, path)
-		var keep []string
 		for _, s := range old.Sources {
 			if s.Rows == 0 || drop(s.Name) || rewritten(s) {
 				if listed[s.key()] { // keep hiding its file until it is removed
-					m.Sources = append(m.Sources, Source{Name: s.Name, Version: s.Version, First: m.Rows})
+					hidden = append(hidden, Source{Name: s.Name, Version: s.Version})
 				}
 				continue
 			}
-			keep = append(keep, fmt.Sprintf("(file_row_number >= %d AND file_row_number < %d)", s.First, s.First+s.Rows))
-			m.Sources = append(m.Sources, Source{Name: s.Name, Version: s.Version, First: m.Rows, Rows: s.Rows})
-			m.Rows += s.Rows
+			if s.Part < 0 || s.Part >= len(paths) {
+				return nil, 0, fmt.Errorf("compact: manifest %s: source %s in part %d of %d", old.ID, s.Name, s.Part, len(paths))
+			}
+			inputs = append(inputs, input{src: Source{Name: s.Name, Version: s.Version, Rows: s.Rows}, path: paths[s.Part], first: s.First})
 		}
-		kept := "false"
-		if len(keep) > 0 {
-			kept = strings.Join(keep, " OR ")
-		}
-		filters = append(filters, fmt.Sprintf("(filename <> %s OR %s)", engine.Quote(path), kept))
 	}
 	// The data files no compaction holds, then the staged ones: each whole.
-	type whole struct {
-		src  Source
-		path string
-	}
-	var wholes []whole
 	covered := map[string]bool{}
-	for _, s := range m.Sources {
+	for _, in := range inputs {
+		covered[in.src.key()] = true
+	}
+	for _, s := range hidden {
 		covered[s.key()] = true
 	}
 	var fetch []storage.Object
+	var wholes []input
 	for _, obj := range d.Data {
 		n := name(obj)
 		s := Source{Name: n, Version: obj.Version}
@@ -290,10 +294,10 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 			continue
 		}
 		if drop(n) {
-			m.Sources = append(m.Sources, Source{Name: n, Version: obj.Version, First: m.Rows})
+			hidden = append(hidden, s)
 			continue
 		}
-		wholes = append(wholes, whole{src: s})
+		wholes = append(wholes, input{src: s, whole: true})
 		fetch = append(fetch, obj)
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -314,7 +318,7 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		wholes = append(wholes, whole{Source{Name: n}, staged[n]})
+		wholes = append(wholes, input{src: Source{Name: n}, path: staged[n], whole: true})
 	}
 	if len(wholes) > 0 {
 		paths := make([]string, len(wholes))
@@ -325,49 +329,58 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 		if err != nil {
 			return nil, 0, err
 		}
-		for i, w := range wholes {
-			w.src.First, w.src.Rows = m.Rows, rows[i]
-			m.Sources = append(m.Sources, w.src)
-			m.Rows += rows[i]
+		for i := range wholes {
+			wholes[i].src.Rows = rows[i]
 		}
-		files = append(files, paths...)
+		inputs = append(inputs, wholes...)
 	}
-	q := layout.EmptySelect() + " WHERE false"
-	if len(files) > 0 {
-		list, err := engine.QuoteList(files)
-		if err != nil {
-			return nil, 0, err
+	// Cut into parts of about the target size, between sources.
+	var parts [][]input
+	var size int64
+	for _, in := range inputs {
+		if len(parts) == 0 || (size > 0 && size+in.src.Rows > o.TargetRows) {
+			parts = append(parts, nil)
+			size = 0
 		}
-		q = "SELECT " + layout.ColumnList() + " FROM read_parquet(" + list + ", filename = true, file_row_number = true, hive_partitioning = false)"
-		if len(filters) > 0 {
-			q += " WHERE " + strings.Join(filters, " AND ")
-		}
+		parts[len(parts)-1] = append(parts[len(parts)-1], in)
+		size += in.src.Rows
 	}
-	sess, err := o.Engine.Open(ctx, engine.Job{ID: "compact-" + d.Company + "-" + d.Date, Tenant: d.Company, SQL: q, Files: files})
-	if err != nil {
-		return nil, 0, err
+	if len(parts) == 0 {
+		parts = [][]input{nil}
 	}
-	defer sess.Close()
-	out, rows, err := sess.Export(ctx, "parquet")
-	if err != nil {
-		return nil, 0, fmt.Errorf("compact: %w", err)
-	}
-	if rows != m.Rows {
-		return nil, 0, fmt.Errorf("compact: wrote %d rows where the sources hold %d; nothing committed", rows, m.Rows)
-	}
-	info, err := os.Stat(out)
-	if err != nil {
-		return nil, 0, err
-	}
-	// The id is made now, after every input was read: a compaction that
-	// commits later has a greater id.
-	m.ID = newID(o.Now())
 	day, err := layout.ParseDate(d.Date)
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := o.Root.Put(ctx, out, layout.Key(d.Company, day, layout.CompactedName(m.ID))); err != nil {
-		return nil, 0, err
+	outs := make([]string, len(parts))
+	var bytes int64
+	for k, part := range parts {
+		p := Part{}
+		for _, in := range part {
+			src := in.src
+			src.Part, src.First = k, p.Rows
+			m.Sources = append(m.Sources, src)
+			p.Rows += src.Rows
+		}
+		m.Rows += p.Rows
+		out, size, err := o.export(ctx, d, k, part, p.Rows, work)
+		if err != nil {
+			return nil, 0, err
+		}
+		outs[k], bytes = out, bytes+size
+		m.Parts = append(m.Parts, p)
+	}
+	for _, s := range hidden {
+		m.Sources = append(m.Sources, s)
+	}
+	// The id is made now, after every input was read: a compaction that
+	// commits later has a greater id.
+	m.ID = newID(o.Now())
+	for k, out := range outs {
+		m.Parts[k].Name = layout.CompactedName(m.ID, k)
+		if err := o.Root.Put(ctx, out, layout.Key(d.Company, day, m.Parts[k].Name)); err != nil {
+			return nil, 0, err
+		}
 	}
 	b, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
@@ -381,7 +394,72 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	if err := o.Root.Put(ctx, manifest, layout.Key(d.Company, day, layout.ManifestName(m.ID))); err != nil {
 		return nil, 0, err
 	}
-	return m, info.Size(), nil
+	return m, bytes, nil
+}
+
+// input is a source's rows: a range of an earlier compaction's file, or a
+// whole file.
+type input struct {
+	src   Source
+	path  string
+	first int64 // where the range starts in path, for an earlier compaction's rows
+	whole bool
+}
+
+// export writes one part: one scan of its inputs in order — each earlier
+// compaction's file read for the ranges kept, each whole file whole —
+// which DuckDB keeps (preserve_insertion_order), as the manifest records.
+// It checks that the part holds exactly rows rows.
+func (o Options) export(ctx context.Context, d *Day, k int, part []input, rows int64, work string) (string, int64, error) {
+	var files []string
+	ranges := map[string][]string{}
+	for _, in := range part {
+		if len(files) == 0 || files[len(files)-1] != in.path {
+			files = append(files, in.path)
+		}
+		if !in.whole {
+			ranges[in.path] = append(ranges[in.path], fmt.Sprintf("(file_row_number >= %d AND file_row_number < %d)", in.first, in.first+in.src.Rows))
+		}
+	}
+	q := layout.EmptySelect() + " WHERE false"
+	if len(files) > 0 {
+		list, err := engine.QuoteList(files)
+		if err != nil {
+			return "", 0, err
+		}
+		q = "SELECT " + layout.ColumnList() + " FROM read_parquet(" + list + ", filename = true, file_row_number = true, hive_partitioning = false)"
+		var filters []string
+		for _, f := range files {
+			if r := ranges[f]; len(r) > 0 {
+				filters = append(filters, fmt.Sprintf("(filename <> %s OR %s)", engine.Quote(f), strings.Join(r, " OR ")))
+			}
+		}
+		if len(filters) > 0 {
+			q += " WHERE " + strings.Join(filters, " AND ")
+		}
+	}
+	sess, err := o.Engine.Open(ctx, engine.Job{ID: fmt.Sprintf("compact-%s-%s-%d", d.Company, d.Date, k), Tenant: d.Company, SQL: q, Files: files})
+	if err != nil {
+		return "", 0, err
+	}
+	defer sess.Close()
+	out, n, err := sess.Export(ctx, "parquet")
+	if err != nil {
+		return "", 0, fmt.Errorf("compact: %w", err)
+	}
+	if n != rows {
+		return "", 0, fmt.Errorf("compact: wrote %d rows where the sources hold %d; nothing committed", n, rows)
+	}
+	// Out of the session's folder before the session closes.
+	moved := filepath.Join(work, fmt.Sprintf("part-%d.parquet", k))
+	if err := os.Rename(out, moved); err != nil {
+		return "", 0, err
+	}
+	info, err := os.Stat(moved)
+	if err != nil {
+		return "", 0, err
+	}
+	return moved, info.Size(), nil
 }
 
 // rowCounts returns the rows of each Parquet file, from its metadata.
@@ -497,7 +575,7 @@ func (o Options) clean(ctx context.Context, d *Day) (int, error) {
 // compactionFiles are the listed files of compaction id: Parquet file first.
 func compactionFiles(d *Day, id string) []storage.Object {
 	var out []storage.Object
-	if obj, ok := d.Parquet[id]; ok {
+	for _, obj := range d.Parquet[id] {
 		out = append(out, obj)
 	}
 	if obj, ok := d.Files[id]; ok {

@@ -147,7 +147,7 @@ func TestCompactionReadsTheSameAndRecordsWhereEachSourceIs(t *testing.T) {
 	}
 	db, _ := sql.Open("duckdb", "")
 	defer db.Close()
-	cfile := filepath.Join(dir, "company_id=1690", "date=2025-04-01", layout.CompactedName(eff[0].ID))
+	cfile := filepath.Join(dir, "company_id=1690", "date=2025-04-01", layout.CompactedName(eff[0].ID, 0))
 	for _, src := range eff[0].Sources {
 		var same, n int64
 		err := db.QueryRow(`WITH c AS (SELECT ts, client_ip, path, bytes, row_number() OVER (ORDER BY file_row_number) AS k
@@ -181,7 +181,9 @@ func TestLateDataAndTheThreshold(t *testing.T) {
 	root := storage.Folder(dir)
 	eng := newEngine(t)
 	fill(t, eng, root, 1, 2, 3)
-	o := compact.Options{Root: root, Engine: eng, Scratch: t.TempDir(), Threshold: 3, Grace: -1}
+	// Parts of at most 700 rows: a day of 300-row files is cut into
+	// several files, each of whole sources.
+	o := compact.Options{Root: root, Engine: eng, Scratch: t.TempDir(), Threshold: 3, Grace: -1, TargetRows: 700}
 	if sum, err := compact.Run(ctx, o, "1690", april1, april3, nil); err != nil || sum.Compacted != 0 {
 		t.Fatalf("three files, threshold 3: %v %+v", err, sum)
 	}
@@ -193,7 +195,7 @@ func TestLateDataAndTheThreshold(t *testing.T) {
 	}
 	fill(t, eng, root, 5) // late: one more file a day
 	got, files := mustRead(t, s)
-	if files != 6 || got.Rows != want.Rows+900 {
+	if files != 3*2+3 || got.Rows != want.Rows+900 {
 		t.Fatalf("late data: %d files, %+v (before it %+v)", files, got, want)
 	}
 	want = got
@@ -202,13 +204,14 @@ func TestLateDataAndTheThreshold(t *testing.T) {
 		t.Fatalf("%v %+v", err, sum)
 	}
 	got, files = mustRead(t, s)
-	if files != 3 || got.Rows != want.Rows+2700 {
+	if files != 3*4 || got.Rows != want.Rows+2700 {
 		t.Fatalf("compacted again: %d files, %+v", files, got)
 	}
-	if n := len(names(t, dir, "2025-04-02")); n != 2 {
-		t.Fatalf("%d files left in the day, want the compaction's 2", n)
+	if n := len(names(t, dir, "2025-04-02")); n != 5 {
+		t.Fatalf("%d files left in the day, want the compaction's 4 parts and manifest", n)
 	}
-	// gen again with a seed the compaction holds: its rows are replaced, not doubled.
+	// gen again with a seed the compaction holds: its rows are replaced, not
+	// doubled (in a compaction of gen's, with the default target: one file).
 	fill(t, eng, root, 6)
 	if again, files := mustRead(t, s); files != 3 || again != got {
 		t.Fatalf("regenerated seed 6: %d files, %+v; want %+v", files, again, got)
@@ -233,7 +236,7 @@ func TestLateDataAndTheThreshold(t *testing.T) {
 	if _, err := compact.Run(ctx, o, "1690", april1, april3, nil); err != nil {
 		t.Fatal(err)
 	}
-	if again, files := mustRead(t, s); files != 3 || again != want {
+	if again, files := mustRead(t, s); files != 3*4 || again != want {
 		t.Fatalf("after a copy over gen-7.parquet: %d files, %+v; want %+v", files, again, want)
 	}
 }
@@ -244,7 +247,7 @@ func TestLateDataAndTheThreshold(t *testing.T) {
 // clock and a grace period longer than a read.
 func TestReadersDuringCompactionFolder(t *testing.T) {
 	dir := t.TempDir()
-	readersDuringCompaction(t, storage.Folder(dir))
+	readersDuringCompaction(t, storage.Folder(dir), 0)
 }
 
 func TestReadersDuringCompactionS3(t *testing.T) {
@@ -253,15 +256,15 @@ func TestReadersDuringCompactionS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readersDuringCompaction(t, root)
+	readersDuringCompaction(t, root, 1000)
 }
 
-func readersDuringCompaction(t *testing.T, root *storage.Root) {
+func readersDuringCompaction(t *testing.T, root *storage.Root, targetRows int64) {
 	ctx := context.Background()
 	eng := newEngine(t)
 	fill(t, eng, root, 1, 2, 3, 4, 5, 6, 7, 8, 9)
 	want, _ := mustRead(t, newStore(t, root))
-	o := compact.Options{Root: root, Engine: eng, Scratch: t.TempDir(), Grace: 2 * time.Second}
+	o := compact.Options{Root: root, Engine: eng, Scratch: t.TempDir(), Grace: 2 * time.Second, TargetRows: targetRows}
 	stop := make(chan struct{})
 	var reads, wrong atomic.Int64
 	var mu sync.Mutex

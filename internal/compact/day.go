@@ -1,12 +1,13 @@
 // Package compact rewrites a company-day's many small Parquet files into one
 // and decides, for every reader, which of a day's files hold its rows.
 //
-// A compaction writes two files into the day: _compacted-<id>.parquet with
-// the rows, then _compacted-<id>.json, its manifest, which names every
-// source (file name and version) whose rows it holds and where they are.
+// A compaction writes into the day _compacted-<id>.parquet with the rows
+// (and _compacted-<id>-<k>.parquet parts for a very large day), then
+// _compacted-<id>.json, its manifest, which names its parts and every
+// source (file name and version) whose rows they hold and where they are.
 // Writing the manifest is the commit: a reader honours a compaction only
-// when both files are listed, reads its Parquet file, and skips the files it
-// names. The replaced files are removed only a grace period later, so a
+// when the manifest and all its parts are listed, reads the parts, and
+// skips the files it names. The replaced files are removed only a grace period later, so a
 // reader that listed the day before the commit still finds them.
 // docs/decisions.md has the rule and its proof.
 package compact
@@ -16,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,12 +25,15 @@ import (
 	"lambduck/internal/storage"
 )
 
-// Manifest is a compaction's record of what its Parquet file holds.
+// Manifest is a compaction's record of what its Parquet files hold.
 type Manifest struct {
 	ID   string `json:"id"`
 	Rows int64  `json:"rows"`
-	// Sources are the files whose rows the Parquet file holds, each as rows
-	// [First, First+Rows) of it, in that order. A source with no rows of its
+	// Parts are the Parquet files, in order (one, unless the day is larger
+	// than the target size).
+	Parts []Part `json:"parts"`
+	// Sources are the files whose rows the Parquet files hold, each as rows
+	// [First, First+Rows) of part Part, in that order. A source with no rows of its
 	// own is a file it hides (a source re-ingested into the compaction); a
 	// source with no version never was a file of the day (its rows were
 	// written straight into a compaction).
@@ -38,10 +43,17 @@ type Manifest struct {
 	Supersedes []string `json:"supersedes,omitempty"`
 }
 
+// Part is one of a compaction's Parquet files.
+type Part struct {
+	Name string `json:"name"`
+	Rows int64  `json:"rows"`
+}
+
 // Source is one file's rows in a compaction.
 type Source struct {
 	Name    string `json:"name"`
 	Version string `json:"version,omitempty"`
+	Part    int    `json:"part,omitempty"`
 	First   int64  `json:"first"`
 	Rows    int64  `json:"rows"`
 }
@@ -54,10 +66,10 @@ const maxManifest = 16 << 20
 // Day is one company-day as a listing shows it.
 type Day struct {
 	Company string
-	Date    string                    // YYYY-MM-DD
-	Data    []storage.Object          // data files (layout.ParseKey)
-	Parquet map[string]storage.Object // compaction id → its Parquet file
-	Files   map[string]storage.Object // compaction id → its manifest
+	Date    string                            // YYYY-MM-DD
+	Data    []storage.Object                  // data files (layout.ParseKey)
+	Parquet map[string]map[int]storage.Object // compaction id → its Parquet files by part
+	Files   map[string]storage.Object         // compaction id → its manifest
 	// Manifests are the committed compactions' manifests, once loaded.
 	Manifests map[string]*Manifest
 }
@@ -71,7 +83,7 @@ func Group(objs []storage.Object) []*Day {
 		k := f.Company + "/" + f.Day
 		d := byKey[k]
 		if d == nil {
-			d = &Day{Company: f.Company, Date: f.Day, Parquet: map[string]storage.Object{}, Files: map[string]storage.Object{}}
+			d = newDay(f.Company, f.Day)
 			byKey[k] = d
 			out = append(out, d)
 		}
@@ -86,7 +98,10 @@ func Group(objs []storage.Object) []*Day {
 			if c.Manifest {
 				d.Files[c.ID] = o
 			} else {
-				d.Parquet[c.ID] = o
+				if d.Parquet[c.ID] == nil {
+					d.Parquet[c.ID] = map[int]storage.Object{}
+				}
+				d.Parquet[c.ID][c.Part] = o
 			}
 		}
 	}
@@ -96,12 +111,17 @@ func Group(objs []storage.Object) []*Day {
 	return out
 }
 
-// committed returns the ids whose Parquet file and manifest are both listed,
-// newest first.
+func newDay(company, date string) *Day {
+	return &Day{Company: company, Date: date, Parquet: map[string]map[int]storage.Object{}, Files: map[string]storage.Object{}}
+}
+
+// committed returns the ids whose manifest and first Parquet file are both
+// listed, newest first (whether every part is listed too is known once the
+// manifest is read: whole).
 func (d *Day) committed() []string {
 	var ids []string
 	for id := range d.Files {
-		if _, ok := d.Parquet[id]; ok {
+		if _, ok := d.Parquet[id][0]; ok {
 			ids = append(ids, id)
 		}
 	}
@@ -143,7 +163,7 @@ func (d *Day) Effective() []*Manifest {
 	covered, superseded := map[string]bool{}, map[string]bool{}
 	for _, id := range d.committed() {
 		m := d.Manifests[id]
-		if m == nil || superseded[id] {
+		if m == nil || superseded[id] || !d.whole(m) {
 			continue
 		}
 		conflict := false
@@ -177,7 +197,9 @@ func (d *Day) Live() []storage.Object {
 		for _, s := range m.Sources {
 			covered[s.key()] = true
 		}
-		out = append(out, d.Parquet[m.ID])
+		for k := range m.Parts {
+			out = append(out, d.Parquet[m.ID][k])
+		}
 	}
 	for _, o := range d.Data {
 		if !covered[name(o)+"\x00"+o.Version] {
@@ -186,6 +208,21 @@ func (d *Day) Live() []storage.Object {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
+}
+
+// whole reports whether every Parquet file of m is listed: only then is
+// the compaction committed.
+func (d *Day) whole(m *Manifest) bool {
+	if len(m.Parts) == 0 {
+		return false
+	}
+	for k, p := range m.Parts {
+		obj, ok := d.Parquet[m.ID][k]
+		if !ok || !strings.HasSuffix(obj.Key, "/"+p.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 // name is an object's file name within its day.

@@ -54,6 +54,7 @@ type Config struct {
 	// S3-triggered ingest compacts the closed days it touched (default true).
 	AutoCompact      bool
 	CompactThreshold int           // LAMBDUCK_COMPACT_THRESHOLD: compact a day a reader reads more files than this from
+	CompactTarget    int           // LAMBDUCK_COMPACT_TARGET_ROWS: a larger compacted day is written as several files
 	CompactLateness  time.Duration // LAMBDUCK_COMPACT_LATENESS: a day is closed this long after it ends in LAMBDUCK_TIMEZONE
 	CompactGrace     time.Duration // LAMBDUCK_COMPACT_GRACE: replaced files are removed this long after their compaction
 }
@@ -145,6 +146,9 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 	if c.CompactThreshold, err = intVar(getenv, "LAMBDUCK_COMPACT_THRESHOLD", compact.DefaultThreshold, 1, 1_000_000); err != nil {
 		return c, err
 	}
+	if c.CompactTarget, err = intVar(getenv, "LAMBDUCK_COMPACT_TARGET_ROWS", compact.DefaultTargetRows, 1000, 1<<40); err != nil {
+		return c, err
+	}
 	if c.CompactLateness, err = durationVar(getenv, "LAMBDUCK_COMPACT_LATENESS", 2*time.Hour, 0, 31*24*time.Hour); err != nil {
 		return c, err
 	}
@@ -212,12 +216,12 @@ func durationVar(getenv func(string) string, name string, def, lo, hi time.Durat
 }
 
 // Compaction is how this deployment compacts root with eng
-// (LAMBDUCK_COMPACT_THRESHOLD, LAMBDUCK_COMPACT_GRACE; a grace of 0 removes
+// (LAMBDUCK_COMPACT_THRESHOLD, _TARGET_ROWS, _GRACE; a grace of 0 removes
 // replaced files at once).
 func (c Config) Compaction(root *storage.Root, eng *engine.Engine) compact.Options {
 	grace := c.CompactGrace
 	if grace == 0 {
 		grace = -1
 	}
-	return compact.Options{Root: root, Engine: eng, Scratch: c.Scratch, Threshold: c.CompactThreshold, Grace: grace}
+	return compact.Options{Root: root, Engine: eng, Scratch: c.Scratch, Threshold: c.CompactThreshold, TargetRows: int64(c.CompactTarget), Grace: grace}
 }

@@ -63,7 +63,7 @@ func TestReingestIntoACompactedDay(t *testing.T) {
 	ingestFiles(t, root, Options{Company: "1690"}, a, b)
 	want := liveRows(t, root)
 	eng := newEngine(t)
-	sum, err := compact.Run(context.Background(), compact.Options{Root: storage.Folder(root), Engine: eng, Scratch: t.TempDir(), Threshold: 1},
+	sum, err := compact.Run(context.Background(), compact.Options{Root: storage.Folder(root), Engine: eng, Scratch: t.TempDir(), Threshold: 1, TargetRows: 600},
 		"1690", day("2025-04-01"), day("2025-04-03"), nil)
 	if err != nil || sum.Compacted != 3 {
 		t.Fatalf("%v %+v", err, sum)

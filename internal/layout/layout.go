@@ -12,6 +12,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -143,8 +144,15 @@ const CompactionIDFormat = "20060102T150405.000000000Z"
 
 var compactionID = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{9}Z-[0-9a-f]{8}$`)
 
-// CompactedName is the name of a compaction's Parquet file in its day.
-func CompactedName(id string) string { return compactedPrefix + id + ".parquet" }
+// CompactedName is the name of part k of a compaction's Parquet files in
+// its day: _compacted-<id>.parquet for the first, _compacted-<id>-<k>.parquet
+// after it (a very large day is written as several files).
+func CompactedName(id string, k int) string {
+	if k == 0 {
+		return compactedPrefix + id + ".parquet"
+	}
+	return fmt.Sprintf("%s%s-%d.parquet", compactedPrefix, id, k)
+}
 
 // ManifestName is the name of a compaction's manifest in its day.
 func ManifestName(id string) string { return compactedPrefix + id + ".json" }
@@ -153,10 +161,12 @@ func ManifestName(id string) string { return compactedPrefix + id + ".json" }
 type CompactionFile struct {
 	DataFile        // the day; Name is the file's name
 	ID       string // the compaction's id
-	Manifest bool   // the manifest, else the Parquet file
+	Manifest bool   // the manifest, else a Parquet file
+	Part     int    // which of the Parquet files
 }
 
-// ParseCompactionKey reads company_id=<id>/date=<day>/_compacted-<id>.parquet|json.
+// ParseCompactionKey reads company_id=<id>/date=<day>/_compacted-<id>[-<k>].parquet and
+// _compacted-<id>.json.
 func ParseCompactionKey(key string) (CompactionFile, bool) {
 	d, ok1 := parseDayKey(key)
 	rest, ok2 := strings.CutPrefix(d.Name, compactedPrefix)
@@ -167,6 +177,13 @@ func ParseCompactionKey(key string) (CompactionFile, bool) {
 	switch {
 	case strings.HasSuffix(rest, ".parquet"):
 		f.ID = strings.TrimSuffix(rest, ".parquet")
+		if i := strings.LastIndexByte(f.ID, '-'); !compactionID.MatchString(f.ID) && i > 0 {
+			k, err := strconv.Atoi(f.ID[i+1:])
+			if err != nil || k < 1 || f.ID[i+1:] != strconv.Itoa(k) {
+				return CompactionFile{}, false
+			}
+			f.ID, f.Part = f.ID[:i], k
+		}
 	case strings.HasSuffix(rest, ".json"):
 		f.ID, f.Manifest = strings.TrimSuffix(rest, ".json"), true
 	}
