@@ -460,3 +460,52 @@ func TestKilledCompaction(t *testing.T) {
 	}
 	t.Logf("%d runs killed, data exact after each", killed)
 }
+
+// A reader that listed a day just before the clean-up removed a superseded
+// compaction finds its manifest gone when it reads it: that compaction is
+// not committed any more, and the reader reads the one that superseded it.
+func TestManifestRemovedAfterTheListing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	root := storage.Folder(dir)
+	eng := newEngine(t)
+	fill(t, eng, root, 1, 2, 3)
+	s := newStore(t, root)
+	want, _ := mustRead(t, s)
+	o := compact.Options{Root: root, Engine: eng, Scratch: t.TempDir()}
+	for range 2 { // the second supersedes the first
+		days, _, err := compact.List(ctx, root, "1690", april1, april1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.CompactDay(ctx, days[0], true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	days, _, err := compact.List(ctx, root, "1690", april1, april1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := days[0]
+	if len(d.Files) != 2 {
+		t.Fatalf("%d manifests listed, want 2", len(d.Files))
+	}
+	var oldest string
+	for id := range d.Files {
+		if oldest == "" || id < oldest {
+			oldest = id
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "company_id=1690", "date=2025-04-01", layout.ManifestName(oldest))); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Load(ctx, root, nil); err != nil {
+		t.Fatalf("a manifest removed since the listing: %v", err)
+	}
+	if live := d.Live(); len(live) != 1 || !strings.Contains(live[0].Key, "_compacted-") || strings.Contains(live[0].Key, oldest) {
+		t.Fatalf("live %v", live)
+	}
+	if got, _ := mustRead(t, s); got != want {
+		t.Fatalf("%+v, want %+v", got, want)
+	}
+}

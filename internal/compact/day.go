@@ -139,6 +139,11 @@ func (d *Day) Load(ctx context.Context, root *storage.Root, cache *Cache) error 
 		m := cache.get(obj)
 		if m == nil {
 			b, err := root.Read(ctx, obj, maxManifest)
+			if storage.IsNotFound(err) {
+				// Removed since the listing: only a superseded or losing
+				// compaction's manifest is removed, and its parts first.
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("compaction manifest %s: %w", obj.Key, err)
 			}

@@ -254,6 +254,9 @@ func (r *Root) Fetch(ctx context.Context, obj Object, dst string) (string, error
 	return dst, nil
 }
 
+// IsNotFound reports whether err says an object or file is not there.
+func IsNotFound(err error) bool { return errors.Is(err, fs.ErrNotExist) || bucket.IsNotFound(err) }
+
 // Read returns a small object's bytes (at most max).
 func (r *Root) Read(ctx context.Context, obj Object, max int64) ([]byte, error) {
 	if err := CheckKey(obj.Key); err != nil {
