@@ -60,7 +60,7 @@ docs/operations.md lists every setting.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newDemo(), newInvoke(), newIngest(), newGen(), newCompact(), newReports())
+	root.AddCommand(newDemo(), newInvoke(), newIngest(), newGen(), newCompact(), newDashboard(), newReports())
 	return root
 }
 

@@ -51,7 +51,7 @@ func TestDemoFromNothing(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"demo", "invoke", "ingest", "gen", "compact", "reports"} {
+	for _, cmd := range []string{"demo", "invoke", "ingest", "gen", "compact", "dashboard", "reports"} {
 		out, err := run(t, cmd, "--help")
 		if err != nil || !strings.Contains(out, "Usage:") || len(out) < 200 {
 			t.Errorf("%s --help: %v\n%s", cmd, err, out)
@@ -137,6 +137,7 @@ func TestCommandsLeaveNothingBehind(t *testing.T) {
 		{"gen", "--companies", "7", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data},
 		{"gen", "--companies", "7", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data, "--seed", "2"},
 		{"compact", "--all", "--threshold", "1", "--grace", "0s"},
+		{"dashboard", "--company", "7", "--start", "2025-04-01", "--end", "2025-04-02", "-o", filepath.Join(dir, "dashboard.html")},
 		{"gen", "--raw", "combined", "--companies", "8", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-01", "--out", log},
 		{"ingest", filepath.Dir(log)},
 		{"invoke", event},

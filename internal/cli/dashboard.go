@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"lambduck/internal/atomicfile"
+	"lambduck/internal/dashboard"
+	"lambduck/internal/layout"
+)
+
+func newDashboard() *cobra.Command {
+	var (
+		company, start, end, out, lang string
+		asJSON                         bool
+	)
+	cmd := &cobra.Command{
+		Use:   "dashboard --company ID --start DATE --end DATE [-o FILE] [--lang en|ja]",
+		Short: "Write a company's dashboard for a date range as one self-contained HTML page",
+		Long: `Computes the dashboard of one company over a date range — summary cards with
+the change against the previous period of the same length, hits per day (the
+previous period drawn behind), hits by hour and by day of week × hour, status
+codes, methods and protocols, top paths, 404 paths and referring sites — from one
+scan of the data, and writes it as one HTML file that opens anywhere: styles and
+charts inline, no script, nothing fetched (a Content-Security-Policy forbids it).
+
+With --json it prints the same figures as one JSON document instead, with the
+single reports' column names (hits, unique_visitors, bandwidth, path, …).
+The data root is LAMBDUCK_DATA; docs/reports.md describes the panels.`,
+		Example: `  lambduck dashboard --company 1690 --start 2025-04-01 --end 2025-04-30
+  lambduck dashboard --company 1690 --start 2025-04-01 --end 2025-04-30 --lang ja -o april.html
+  lambduck dashboard --company 1690 --start 2025-04-01 --end 2025-04-07 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !layout.ValidCompanyID(company) {
+				return fmt.Errorf("--company: %q must match %s", company, layout.CompanyIDRule)
+			}
+			from, err := layout.ParseDate(start)
+			if err != nil {
+				return fmt.Errorf("--start: %w", err)
+			}
+			to, err := layout.ParseDate(end)
+			if err != nil {
+				return fmt.Errorf("--end: %w", err)
+			}
+			if to.Before(from) {
+				return fmt.Errorf("--end %s is before --start %s", end, start)
+			}
+			if !slices.Contains(dashboard.Langs, lang) {
+				return fmt.Errorf("--lang: %q is not one of %s", lang, strings.Join(dashboard.Langs, ", "))
+			}
+			e, err := loadEnv(slog.LevelWarn)
+			if err != nil {
+				return err
+			}
+			h, err := e.handler()
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			d, err := h.Dashboard(cmd.Context(), company, from, to)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(d)
+			}
+			var page bytes.Buffer
+			if err := dashboard.HTML(&page, d, lang); err != nil {
+				return err
+			}
+			if out == "" {
+				out = fmt.Sprintf("dashboard-%s-%s_%s.html", company, start, end)
+			}
+			tmp, err := os.CreateTemp(e.cfg.Scratch, "dashboard-*.html")
+			if err != nil {
+				if err := os.MkdirAll(e.cfg.Scratch, 0o700); err != nil {
+					return err
+				}
+				if tmp, err = os.CreateTemp(e.cfg.Scratch, "dashboard-*.html"); err != nil {
+					return err
+				}
+			}
+			_, err = tmp.Write(page.Bytes())
+			if cerr := tmp.Close(); err == nil {
+				err = cerr
+			}
+			if err == nil {
+				err = atomicfile.Move(tmp.Name(), out)
+			}
+			os.Remove(tmp.Name())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes): %d hits, %d unique visitors over %s – %s\n",
+				out, page.Len(), d.Summary.Hits, d.Summary.UniqueVisitors, start, end)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&company, "company", "", "company id")
+	f.StringVar(&start, "start", "", "first day (YYYY-MM-DD)")
+	f.StringVar(&end, "end", "", "last day (YYYY-MM-DD)")
+	f.StringVarP(&out, "output", "o", "", "file to write (default: dashboard-<company>-<start>_<end>.html)")
+	f.StringVar(&lang, "lang", "en", "language of the labels, numbers and dates: en or ja")
+	f.BoolVar(&asJSON, "json", false, "print the figures as JSON instead of writing the page")
+	return cmd
+}

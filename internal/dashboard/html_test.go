@@ -1,0 +1,73 @@
+package dashboard
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Values from the internet are text on the page, never markup: a path,
+// referring site or method that carries a script, an attribute breakout or
+// a javascript: URL shows as the characters it is, and the page holds no
+// script, no link and nothing fetched from anywhere.
+func TestPageEscapesWhatTheLogsSay(t *testing.T) {
+	evil := []string{`<script>alert(1)</script>`, `"><img src=x onerror=alert(2)>`, `javascript:alert(3)`, `</title><svg onload=alert(4)>`}
+	d := &Data{CompanyID: "1690", StartDate: "2025-04-01", EndDate: "2025-04-02", PreviousStart: "2025-03-30", PreviousEnd: "2025-03-31",
+		Summary: Summary{Hits: 12345, UniqueVisitors: 678, Bandwidth: 9 << 20}, Previous: Summary{Hits: 10000},
+		Daily:  []Day{{Date: "2025-04-01", Hits: 6000, PreviousDate: "2025-03-30", PreviousHits: 5000}, {Date: "2025-04-02", Hits: 6345}},
+		Hourly: []Hour{{Hour: 0, Hits: 1}, {Hour: 23, Hits: 5}}, Heatmap: []Cell{{DayOfWeek: 2, Hour: 3, Hits: 4}}}
+	for _, e := range evil {
+		d.TopPaths = append(d.TopPaths, Path{Path: e, Hits: 1})
+		d.NotFound = append(d.NotFound, NotFound{Path: e, Hits: 1})
+		d.Referrers = append(d.Referrers, Named{Name: e, Hits: 1})
+		d.Methods = append(d.Methods, Named{Name: e, Hits: 1})
+	}
+	for _, lang := range Langs {
+		var b bytes.Buffer
+		if err := HTML(&b, d, lang); err != nil {
+			t.Fatal(err)
+		}
+		page := b.String()
+		// Every tag is one the template writes, and no tag has an event
+		// handler or a URL attribute.
+		allowed := map[string]bool{"html": true, "head": true, "meta": true, "title": true, "style": true, "body": true, "main": true,
+			"h1": true, "h2": true, "p": true, "section": true, "div": true, "b": true, "svg": true, "rect": true, "polyline": true,
+			"text": true, "table": true, "tr": true, "th": true, "td": true, "footer": true}
+		for _, m := range regexp.MustCompile(`<([A-Za-z][A-Za-z0-9]*)([^>]*)>`).FindAllStringSubmatch(page, -1) {
+			if !allowed[strings.ToLower(m[1])] || regexp.MustCompile(`(?i)\s(on\w+|src|href|xlink:href)\s*=`).MatchString(m[2]) {
+				t.Errorf("%s: markup from the data: %q", lang, m[0])
+			}
+		}
+		if strings.Contains(page, "@import") || strings.Contains(page, "url(") {
+			t.Errorf("%s: the style fetches something", lang)
+		}
+		for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;", "javascript:alert(3)",
+			`http-equiv="Content-Security-Policy" content="default-src 'none';`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: the page lacks %q", lang, want)
+			}
+		}
+		if regexp.MustCompile(`https?://`).MatchString(page) {
+			t.Errorf("%s: the page names a URL", lang)
+		}
+	}
+	var b bytes.Buffer
+	if err := HTML(&b, d, "fr"); err == nil {
+		t.Error("an unknown language is an error")
+	}
+}
+
+func TestNumbersAndDatesForTheLanguage(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{short(12345, "en"), "12.3k"}, {short(12345, "ja"), "1.2万"}, {short(999, "en"), "999"},
+		{short(4_500_000, "en"), "4.5M"}, {short(340_000_000, "ja"), "3.4億"}, {number(1234567, "en"), "1,234,567"},
+		{date("2025-04-01", "ja"), "2025年4月1日"}, {date("2025-04-01", "en"), "2025-04-01"},
+		{humanBytes(9 << 20), "9.0 MiB"}, {humanBytes(512), "512 B"},
+		{delta(110, 100), "+10.0%"}, {delta(90, 100), "-10.0%"}, {delta(0, 0), "±0%"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+)
+
+// The dashboard's panels equal the single reports on the same range, and
+// its previous period equals access_summary on the days before.
+func TestDashboardEqualsTheSingleReports(t *testing.T) {
+	h := newHandler(t, testConfig(t))
+	d, err := h.Dashboard(context.Background(), "1690", day("2025-04-02"), day("2025-04-05"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each single report's rows as JSON, against the dashboard's panel as JSON
+	// with the same columns.
+	rowsOf := func(event string) []map[string]any {
+		t.Helper()
+		_, b := call(t, h, event)
+		if b.Error != "" {
+			t.Fatalf("%s: %s", event, b.Error)
+		}
+		var out []map[string]any
+		for _, r := range b.Data {
+			m := map[string]any{}
+			for i, c := range b.Columns {
+				m[c] = r[i]
+			}
+			out = append(out, m)
+		}
+		return out
+	}
+	asRows := func(v any, keep ...string) []map[string]any {
+		t.Helper()
+		raw, _ := json.Marshal(v)
+		var all []map[string]any
+		json.Unmarshal(raw, &all)
+		for _, m := range all {
+			for k := range m {
+				found := false
+				for _, c := range keep {
+					found = found || c == k
+				}
+				if !found {
+					delete(m, k)
+				}
+			}
+		}
+		return all
+	}
+	same := func(what string, got, want []map[string]any) {
+		t.Helper()
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) || len(want) == 0 {
+			t.Errorf("%s:\ndashboard %s\nreport    %s", what, g, w)
+		}
+	}
+	rng := `"company_id": "1690", "start_date": "2025-04-02", "end_date": "2025-04-05"`
+	same("access_summary", asRows([]any{d.Summary}, "hits", "unique_visitors", "bandwidth", "unique_paths", "not_found_hits", "error_hits"),
+		rowsOf(`{"report": "access_summary", `+rng+`}`))
+	same("previous period", asRows([]any{d.Previous}, "hits", "unique_visitors", "bandwidth", "unique_paths", "not_found_hits", "error_hits"),
+		rowsOf(`{"report": "access_summary", "company_id": "1690", "start_date": "2025-03-29", "end_date": "2025-04-01"}`))
+	same("top_paths", asRows(d.TopPaths, "path", "hits", "unique_visitors", "bandwidth"), rowsOf(`{"report": "top_paths", "params": {"limit": 10}, `+rng+`}`))
+	same("not_found", asRows(d.NotFound, "path", "hits"), rowsOf(`{"report": "not_found", "params": {"limit": 10}, `+rng+`}`))
+	same("status_codes", asRows(d.StatusCodes, "status", "hits"), rowsOf(`{"report": "status_codes", `+rng+`}`))
+	same("hourly", asRows(d.Hourly, "hour", "hits", "unique_visitors"), rowsOf(`{"report": "hourly", `+rng+`}`))
+	same("access_daily", asRows(d.Daily, "date", "hits", "unique_visitors", "bandwidth"), rowsOf(`{"report": "access_daily", `+rng+`}`))
+	var prevDaily []map[string]any
+	for _, x := range d.Daily {
+		prevDaily = append(prevDaily, map[string]any{"date": x.PreviousDate, "hits": float64(x.PreviousHits), "unique_visitors": float64(x.PreviousVisits)})
+	}
+	daily := rowsOf(`{"report": "access_daily", "company_id": "1690", "start_date": "2025-03-29", "end_date": "2025-04-01"}`)
+	for _, m := range daily {
+		delete(m, "bandwidth")
+	}
+	same("previous days", prevDaily, daily)
+	var heat int64
+	for _, c := range d.Heatmap {
+		heat += c.Hits
+	}
+	var classes int64
+	for _, c := range d.StatusClasses {
+		classes += c.Hits
+	}
+	if heat != d.Summary.Hits || classes != d.Summary.Hits || len(d.Methods) == 0 || len(d.Referrers) == 0 {
+		t.Errorf("heat map %d, status classes %d, hits %d; methods %v, sites %v", heat, classes, d.Summary.Hits, d.Methods, d.Referrers)
+	}
+}
