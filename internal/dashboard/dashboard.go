@@ -13,6 +13,9 @@ import (
 	"lambduck/internal/layout"
 )
 
+// Name is the dashboard's report name in an event.
+const Name = "dashboard"
+
 // DefaultLimit is how many rows the top lists keep.
 const DefaultLimit = 10
 

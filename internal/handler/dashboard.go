@@ -1,43 +1,58 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"lambduck/internal/dashboard"
 	"lambduck/internal/engine"
 	"lambduck/internal/layout"
 	"lambduck/internal/report"
+	"lambduck/internal/request"
 )
 
 // Dashboard computes the dashboard of company over start…end (and the
-// previous period of the same length) in one locked instance, from one
-// scan of the files of both periods.
+// previous period of the same length) in one locked instance, from the
+// files of both periods.
 func (h *Handler) Dashboard(ctx context.Context, company string, start, end time.Time) (*dashboard.Data, error) {
+	d, _, err := h.dashboard(ctx, company, start, end)
+	return d, err
+}
+
+func (h *Handler) dashboard(ctx context.Context, company string, start, end time.Time) (*dashboard.Data, Stats, error) {
+	var st Stats
 	if !layout.ValidCompanyID(company) {
-		return nil, fmt.Errorf("dashboard: company id %q must match %s", company, layout.CompanyIDRule)
+		return nil, st, &request.Error{Field: "company_id", Msg: fmt.Sprintf("%q must match %s", company, layout.CompanyIDRule)}
 	}
 	if end.Before(start) {
-		return nil, fmt.Errorf("dashboard: end %s is before start %s", end.Format(layout.DateFormat), start.Format(layout.DateFormat))
+		return nil, st, &request.Error{Field: "end_date", Msg: fmt.Sprintf("%s is before start_date %s", end.Format(layout.DateFormat), start.Format(layout.DateFormat))}
 	}
 	ctx, cancel := withQueryDeadline(ctx)
 	defer cancel()
 	prev, _ := dashboard.Previous(start, end)
 	sel, err := h.store.Select(ctx, company, prev, end)
 	if err != nil {
-		return nil, err
+		return nil, st, err
+	}
+	st = Stats{Files: len(sel.Files), BytesRead: sel.Bytes}
+	if sel.Remote {
+		st.BytesDownloaded, st.ListRequests = &sel.Downloaded, &sel.ListRequests
 	}
 	id := requestID(withRequestID(ctx))
 	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: company, SQL: dashboard.SQL, Files: sel.Paths(), DefineView: true,
 		Args: map[string]any{report.ParamStartDate: start, report.ParamEndDate: end, "prev_start": prev, "limit": dashboard.DefaultLimit}})
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	defer sess.Close()
 	rows, err := sess.Query(ctx)
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	defer rows.Close()
 	var all []dashboard.Row
@@ -45,7 +60,72 @@ func (h *Handler) Dashboard(ctx context.Context, company string, start, end time
 		all = append(all, rows.Row())
 	}
 	if err := rows.Err(); err != nil {
+		return nil, st, err
+	}
+	d, err := dashboard.Build(company, start, end, all, dashboard.DefaultLimit)
+	return d, st, err
+}
+
+// answerDashboard answers "report": "dashboard": the document inline
+// (format json), or the page written to LAMBDUCK_OUTPUT (format html) with
+// its location and a presigned URL. params.lang (en, ja) sets the page's
+// language.
+func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Time, req *request.Request) (*Result, error) {
+	if err := req.RequireRange(h.cfg.MaxDays); err != nil {
 		return nil, err
 	}
-	return dashboard.Build(company, start, end, all, dashboard.DefaultLimit)
+	lang := "en"
+	for k, v := range req.Params {
+		s, ok := v.(string)
+		if k != "lang" || !ok || !slices.Contains(dashboard.Langs, s) {
+			return nil, &report.ParamError{Param: k, Msg: fmt.Sprintf("the dashboard takes one parameter, lang: %s", strings.Join(dashboard.Langs, " or "))}
+		}
+		lang = s
+	}
+	if req.Format != "json" && req.Format != "html" {
+		return nil, &request.Error{Field: "format", Msg: "the dashboard answers json or html"}
+	}
+	if req.Format == "html" && h.output == nil {
+		return nil, &request.Error{Field: "format", Msg: "html pages are written to LAMBDUCK_OUTPUT, which this deployment does not set"}
+	}
+	d, st, err := h.dashboard(ctx, req.CompanyID, req.StartDate, req.EndDate)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{RequestID: id, Report: dashboard.Name, CompanyID: req.CompanyID, Format: req.Format,
+		StartDate: d.StartDate, EndDate: d.EndDate, Params: map[string]any{"lang": lang}, Stats: st}
+	if req.Format == "json" {
+		res.Dashboard = d
+		res.Stats.DurationMS = ms(h.now().Sub(start))
+		return res, nil
+	}
+	var page bytes.Buffer
+	if err := dashboard.HTML(&page, d, lang); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(h.cfg.Scratch, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(h.cfg.Scratch, "dashboard-*.html")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(page.Bytes())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	key := dashboard.Name + "/" + req.CompanyID + "/" + id + ".html"
+	if err := h.output.Put(ctx, f.Name(), key); err != nil {
+		return nil, err
+	}
+	if res.URL, err = h.output.Presign(ctx, key, h.cfg.URLExpiry); err != nil {
+		return nil, err
+	}
+	res.Location = h.output.Location(key)
+	res.Stats.DurationMS = ms(h.now().Sub(start))
+	return res, nil
 }

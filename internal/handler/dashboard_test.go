@@ -3,6 +3,8 @@ package handler
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -87,5 +89,56 @@ func TestDashboardEqualsTheSingleReports(t *testing.T) {
 	}
 	if heat != d.Summary.Hits || classes != d.Summary.Hits || len(d.Methods) == 0 || len(d.Referrers) == 0 {
 		t.Errorf("heat map %d, status classes %d, hits %d; methods %v, sites %v", heat, classes, d.Summary.Hits, d.Methods, d.Referrers)
+	}
+}
+
+// "report": "dashboard" through the event: the document inline as json, the
+// page written to LAMBDUCK_OUTPUT as html, and clear 400s.
+func TestDashboardThroughTheEvent(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Output = t.TempDir()
+	h := newHandler(t, cfg)
+	rng := `"company_id": "1690", "start_date": "2025-04-02", "end_date": "2025-04-05"`
+	want, err := h.Dashboard(context.Background(), "1690", day("2025-04-02"), day("2025-04-05"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := h.Handle(context.Background(), []byte(`{"report": "dashboard", `+rng+`}`))
+	var got struct {
+		Dashboard json.RawMessage     `json:"dashboard"`
+		Stats     struct{ Files int } `json:"stats"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &got); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	w, _ := json.Marshal(want)
+	if string(got.Dashboard) != string(w) || got.Stats.Files != 8 {
+		t.Errorf("json: %s\nwant %s (files %d, want the 8 days of both periods)", got.Dashboard, w, got.Stats.Files)
+	}
+	resp = h.Handle(context.Background(), []byte(`{"report": "dashboard", "format": "html", "params": {"lang": "ja"}, `+rng+`}`))
+	var exported struct{ Location string }
+	if err := json.Unmarshal([]byte(resp.Body), &exported); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	page, err := os.ReadFile(exported.Location)
+	if err != nil || !strings.Contains(string(page), "Content-Security-Policy") || !strings.Contains(string(page), "2025年4月2日") {
+		t.Errorf("page at %q: %v\n%.300s", exported.Location, err, page)
+	}
+	for event, want := range map[string]string{
+		`{"report": "dashboard", "params": {"lang": "fr"}, ` + rng + `}`:            "params.lang",
+		`{"report": "dashboard", "params": {"limit": 3}, ` + rng + `}`:              "params.limit",
+		`{"report": "dashboard", "format": "csv", ` + rng + `}`:                     "format",
+		`{"report": "top_paths", "format": "html", ` + rng + `}`:                    "format",
+		`{"report": "dashboard", "company_id": "1690", "start_date": "2025-04-02"}`: "end_date",
+	} {
+		status, b := call(t, h, event)
+		if status != 400 || !strings.Contains(b.Error, want) {
+			t.Errorf("%s: %d %q, want 400 naming %s", event, status, b.Error, want)
+		}
+	}
+	nocfg := testConfig(t)
+	h2 := newHandler(t, nocfg)
+	if status, b := call(t, h2, `{"report": "dashboard", "format": "html", `+rng+`}`); status != 400 || !strings.Contains(b.Error, "LAMBDUCK_OUTPUT") {
+		t.Errorf("html without an output: %d %q", status, b.Error)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"lambduck/internal/bucket"
 	"lambduck/internal/config"
+	"lambduck/internal/dashboard"
 	"lambduck/internal/engine"
 	"lambduck/internal/layout"
 	"lambduck/internal/report"
@@ -93,6 +94,12 @@ func (h *Handler) Answer(ctx context.Context, req *request.Request) (res *Result
 		}
 		h.logDone(id, start, req, res, err)
 	}()
+	if req.Report == dashboard.Name {
+		return h.answerDashboard(ctx, id, start, req)
+	}
+	if req.Format == "html" {
+		return nil, &request.Error{Field: "format", Msg: "html is the dashboard's format; other reports answer json, csv, parquet or ndjson"}
+	}
 	rep, err := h.catalog.Find(req.Report)
 	if err != nil {
 		return nil, err

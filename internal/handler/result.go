@@ -3,6 +3,8 @@ package handler
 import (
 	"encoding/json"
 	"fmt"
+
+	"lambduck/internal/dashboard"
 )
 
 // Result is a report's answer.
@@ -22,6 +24,8 @@ type Result struct {
 	Location string  `json:"location,omitempty"` // an export: a path or s3://bucket/key
 	URL      string  `json:"url,omitempty"`      // an export to S3: a presigned GET URL
 	Stats    Stats   `json:"stats"`
+	// Dashboard is the dashboard report's document (format json).
+	Dashboard *dashboard.Data `json:"dashboard,omitempty"`
 
 	encodedRows json.RawMessage // Rows as JSON, kept from the inline size check
 }

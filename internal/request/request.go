@@ -25,7 +25,7 @@ const (
 )
 
 // Formats a request may ask for: json is inline unless too large; the rest are exports.
-var Formats = []string{"json", "csv", "parquet", "ndjson"}
+var Formats = []string{"json", "csv", "parquet", "ndjson", "html"}
 
 // Request is a decoded, syntactically valid report request.
 type Request struct {
