@@ -16,6 +16,10 @@ import (
 //go:embed page.html
 var pageHTML string
 
+// CSP is the page's Content-Security-Policy (in a meta tag, and as a header
+// where the page is an HTTP answer): nothing may be fetched or run.
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
 // Langs are the languages of the page's labels.
 var Langs = []string{"en", "ja"}
 
@@ -62,7 +66,7 @@ func HTML(w io.Writer, d *Data, lang string) error {
 	if err != nil {
 		return err
 	}
-	return t.Execute(w, page{Data: d, L: l, Lang: lang, Charts: charts(d, l)})
+	return t.Execute(w, page{Data: d, L: l, Lang: lang, Charts: charts(d, l), CSP: CSP})
 }
 
 type page struct {
@@ -70,6 +74,7 @@ type page struct {
 	L      map[string]string
 	Lang   string
 	Charts chartSet
+	CSP    string
 }
 
 // A bar is one rectangle of a chart, in the SVG's own units, with the

@@ -67,8 +67,9 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 }
 
 // answerDashboard answers "report": "dashboard": the document inline
-// (format json), or the page written to LAMBDUCK_OUTPUT (format html) with
-// its location and a presigned URL. params.lang (en, ja) sets the page's
+// (format json), or the page (format html) — the answer itself to an HTTP
+// request, else written to LAMBDUCK_OUTPUT with its location and a
+// presigned URL. params.lang (en, ja) sets the page's
 // language.
 func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Time, req *request.Request) (*Result, error) {
 	if err := req.RequireRange(h.cfg.MaxDays); err != nil {
@@ -85,7 +86,10 @@ func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Tim
 	if req.Format != "json" && req.Format != "html" {
 		return nil, &request.Error{Field: "format", Msg: "the dashboard answers json or html"}
 	}
-	if req.Format == "html" && h.output == nil {
+	// Asked by a browser (Function URL, API Gateway), the page is the
+	// answer; otherwise it is written to LAMBDUCK_OUTPUT.
+	inPage := req.Format == "html" && req.Trigger == request.TriggerHTTP
+	if req.Format == "html" && !inPage && h.output == nil {
 		return nil, &request.Error{Field: "format", Msg: "html pages are written to LAMBDUCK_OUTPUT, which this deployment does not set"}
 	}
 	d, st, err := h.dashboard(ctx, req.CompanyID, req.StartDate, req.EndDate)
@@ -102,6 +106,11 @@ func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Tim
 	var page bytes.Buffer
 	if err := dashboard.HTML(&page, d, lang); err != nil {
 		return nil, err
+	}
+	if inPage {
+		res.Page = page.Bytes()
+		res.Stats.DurationMS = ms(h.now().Sub(start))
+		return res, nil
 	}
 	if err := os.MkdirAll(h.cfg.Scratch, 0o700); err != nil {
 		return nil, err

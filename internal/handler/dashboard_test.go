@@ -142,3 +142,31 @@ func TestDashboardThroughTheEvent(t *testing.T) {
 		t.Errorf("html without an output: %d %q", status, b.Error)
 	}
 }
+
+// A browser pointed at the function (a Function URL request, AWS's
+// documented shape) gets the page itself as text/html.
+func TestDashboardPageThroughAFunctionURL(t *testing.T) {
+	h := newHandler(t, testConfig(t)) // no LAMBDUCK_OUTPUT: not needed for an answer in place
+	raw, err := os.ReadFile("../request/testdata/lambda-urls-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["body"], ev["rawQueryString"] = "", ""
+	ev["queryStringParameters"] = map[string]string{"report": "dashboard", "format": "html", "company_id": "1690",
+		"start_date": "2025-04-02", "end_date": "2025-04-05", "lang": "ja"}
+	payload, _ := json.Marshal(ev)
+	resp := h.Handle(context.Background(), payload)
+	if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "text/html; charset=utf-8" ||
+		!strings.HasPrefix(resp.Headers["Content-Security-Policy"], "default-src 'none'") ||
+		!strings.HasPrefix(resp.Body, "<!DOCTYPE html>") || !strings.Contains(resp.Body, "アクセスレポート") {
+		t.Fatalf("%d %v %.200s", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	out, err := h.Invoke(context.Background(), payload)
+	if err != nil || !strings.Contains(string(out), `"statusCode":200`) || !strings.Contains(string(out), `text/html`) {
+		t.Fatalf("%v %.200s", err, out)
+	}
+}

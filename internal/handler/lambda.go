@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"lambduck/internal/config"
+	"lambduck/internal/dashboard"
 	"lambduck/internal/request"
 )
 
@@ -109,6 +110,10 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) Response {
 	res, err := h.Answer(ctx, req)
 	if err != nil {
 		return errorResponse(id, err)
+	}
+	if res.Page != nil {
+		return Response{StatusCode: http.StatusOK, Body: string(res.Page), Headers: map[string]string{
+			"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": dashboard.CSP, "X-Content-Type-Options": "nosniff"}}
 	}
 	return jsonResponse(http.StatusOK, res)
 }

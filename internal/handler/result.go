@@ -26,6 +26,9 @@ type Result struct {
 	Stats    Stats   `json:"stats"`
 	// Dashboard is the dashboard report's document (format json).
 	Dashboard *dashboard.Data `json:"dashboard,omitempty"`
+	// Page is the dashboard's HTML page when it is the answer itself (format
+	// html through a Function URL or API Gateway).
+	Page []byte `json:"-"`
 
 	encodedRows json.RawMessage // Rows as JSON, kept from the inline size check
 }

@@ -24,7 +24,14 @@ const (
 	DefaultFormat = "json"
 )
 
-// Formats a request may ask for: json is inline unless too large; the rest are exports.
+// Triggers: how a report request arrived.
+const (
+	TriggerDirect = "direct"
+	TriggerHTTP   = "http" // a Function URL or API Gateway request
+)
+
+// Formats a request may ask for: json is inline unless too large; csv,
+// parquet and ndjson are exports; html is the dashboard's page.
 var Formats = []string{"json", "csv", "parquet", "ndjson", "html"}
 
 // Request is a decoded, syntactically valid report request.
@@ -35,7 +42,7 @@ type Request struct {
 	Report    string
 	Format    string
 	Params    map[string]any // caller's values: strings, json.Number, bools
-	Trigger   string         // "direct" or "http"
+	Trigger   string         // TriggerDirect or TriggerHTTP
 }
 
 // Error is a caller's mistake in one field.
@@ -70,7 +77,7 @@ func Decode(payload []byte, maxBytes int) (*Request, error) {
 	if _, ok := fields["Records"]; ok {
 		return nil, fieldErr("Records", "holds no S3 or SQS record this function handles")
 	}
-	return fromFields(fields, "direct")
+	return fromFields(fields, TriggerDirect)
 }
 
 // objectFields decodes a JSON object into its raw fields.
@@ -114,7 +121,7 @@ func decodeHTTP(payload []byte, maxBytes int) (*Request, error) {
 		if err != nil {
 			return nil, err
 		}
-		return fromFields(fields, "http")
+		return fromFields(fields, TriggerHTTP)
 	}
 	// No body: the fields come from the query string; keys that are not event
 	// fields are report parameters (?limit=5 is params.limit).
@@ -128,7 +135,7 @@ func decodeHTTP(payload []byte, maxBytes int) (*Request, error) {
 		}
 		params[strings.TrimPrefix(k, "params.")] = v
 	}
-	r, err := fromFields(fields, "http")
+	r, err := fromFields(fields, TriggerHTTP)
 	if err != nil {
 		return nil, err
 	}
