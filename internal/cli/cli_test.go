@@ -31,10 +31,14 @@ func TestDemoFromNothing(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	// 30 days × 2,000 rows for company 1690, from 30 of the 276 files.
-	for _, want := range []string{"Making the demo dataset", "552000 rows in 276 files", "hits", "unique_visitors", "60000", "read 30 files"} {
+	for _, want := range []string{"Making the demo dataset", "552000 rows in 276 files", "hits", "unique_visitors", "60000", "read 30 files",
+		"The dashboard of the same month: " + filepath.Join(dir, "dashboard.html")} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	if page, err := os.ReadFile(filepath.Join(dir, "dashboard.html")); err != nil || !strings.Contains(string(page), "60,000") {
+		t.Errorf("the demo's dashboard: %v", err)
 	}
 	again, err := run(t, "demo", "--dir", dir)
 	if err != nil || strings.Contains(again, "Making the demo dataset") {

@@ -74,35 +74,15 @@ The data root is LAMBDUCK_DATA; docs/reports.md describes the panels.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(d)
 			}
-			var page bytes.Buffer
-			if err := dashboard.HTML(&page, d, lang); err != nil {
-				return err
-			}
 			if out == "" {
 				out = fmt.Sprintf("dashboard-%s-%s_%s.html", company, start, end)
 			}
-			tmp, err := os.CreateTemp(e.cfg.Scratch, "dashboard-*.html")
-			if err != nil {
-				if err := os.MkdirAll(e.cfg.Scratch, 0o700); err != nil {
-					return err
-				}
-				if tmp, err = os.CreateTemp(e.cfg.Scratch, "dashboard-*.html"); err != nil {
-					return err
-				}
-			}
-			_, err = tmp.Write(page.Bytes())
-			if cerr := tmp.Close(); err == nil {
-				err = cerr
-			}
-			if err == nil {
-				err = atomicfile.Move(tmp.Name(), out)
-			}
-			os.Remove(tmp.Name())
+			size, err := writePage(d, lang, e.cfg.Scratch, out)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes): %d hits, %d unique visitors over %s – %s\n",
-				out, page.Len(), d.Summary.Hits, d.Summary.UniqueVisitors, start, end)
+				out, size, d.Summary.Hits, d.Summary.UniqueVisitors, start, end)
 			return nil
 		},
 	}
@@ -114,4 +94,29 @@ The data root is LAMBDUCK_DATA; docs/reports.md describes the panels.`,
 	f.StringVar(&lang, "lang", "en", "language of the labels, numbers and dates: en or ja")
 	f.BoolVar(&asJSON, "json", false, "print the figures as JSON instead of writing the page")
 	return cmd
+}
+
+// writePage writes d's page to path, whole or not at all (through a file in
+// scratch), and returns its size.
+func writePage(d *dashboard.Data, lang, scratch, path string) (int, error) {
+	var page bytes.Buffer
+	if err := dashboard.HTML(&page, d, lang); err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(scratch, 0o700); err != nil {
+		return 0, err
+	}
+	tmp, err := os.CreateTemp(scratch, "dashboard-*.html")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(page.Bytes())
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = atomicfile.Move(tmp.Name(), path)
+	}
+	return page.Len(), err
 }

@@ -74,6 +74,18 @@ Needs nothing but this binary: no AWS account, Docker or network.`,
 				return exitCode(1)
 			}
 			printResult(out, res)
+			d, err := h.Dashboard(cmd.Context(), req.CompanyID, req.StartDate, req.EndDate)
+			if err != nil {
+				return err
+			}
+			page, err := filepath.Abs(filepath.Join(dir, "dashboard.html"))
+			if err != nil {
+				return err
+			}
+			if _, err := writePage(d, "en", e.cfg.Scratch, page); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\nThe dashboard of the same month: %s\n", page)
 			fmt.Fprintln(out, "Next: `lambduck reports` lists every report; `lambduck invoke event.json` prints the raw Lambda response.")
 			return nil
 		},
