@@ -181,6 +181,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	r1.Met = r1.Ratio <= 1.10
 	res.Rows = append(res.Rows, r1)
 
+	logf("10. dashboard vs access_summary, warm…")
+	r10, err := dashboardRow(ctx, o, h)
+	if err != nil {
+		return res, err
+	}
+	res.Rows = append(res.Rows, r10)
+
 	// 2 and 3: S3.
 	if o.VersityGW == "" {
 		return res, fmt.Errorf("no versitygw: set LAMBDUCK_VERSITYGW or run make test once (it installs .tools/bin/versitygw)")

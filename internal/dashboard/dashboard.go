@@ -30,7 +30,10 @@ const SQL = `
 WITH t AS NOT MATERIALIZED (
     SELECT
         date >= $start_date AS cur,
-        date, hour(ts) AS hr, isodow(ts) AS dow, status, method, protocol, path, bytes, client_ip, user_agent,
+        -- The quarter hour since the epoch: an integer (the local hour is
+        -- worked out once per quarter hour below, not per request).
+        epoch_us(ts) // 900000000 AS q,
+        date, status, method, protocol, path, bytes, client_ip, user_agent,
         status NOT BETWEEN 400 AND 499 AS counted,
         referrer
     FROM access_logs
@@ -38,9 +41,15 @@ WITH t AS NOT MATERIALIZED (
 ), f AS (
     -- First the finest counts of the small keys (days × hours × statuses ×
     -- methods × protocols × paths: far fewer rows than requests), …
-    SELECT cur, date, hr, dow, status, method, protocol, path,
+    SELECT cur, date, q, status, method, protocol, path,
         count(*) AS hits, coalesce(sum(bytes), 0)::BIGINT AS bandwidth
     FROM t GROUP BY ALL
+), qh AS (
+    -- Every time zone's offset is a whole number of quarter hours, so a
+    -- quarter hour lies in one local hour.
+    SELECT q, hour(to_timestamp(q * 900)) AS hr FROM (SELECT DISTINCT q FROM f)
+), fh AS (
+    SELECT f.*, qh.hr, isodow(f.date) AS dow FROM f JOIN qh USING (q)
 ), g AS (
     -- … then every panel's counts from them, with grouping sets.
     SELECT
@@ -57,7 +66,7 @@ WITH t AS NOT MATERIALIZED (
         sum(bandwidth)::BIGINT AS bandwidth,
         (sum(hits) FILTER (WHERE status = 404))::BIGINT AS not_found_hits,
         (sum(hits) FILTER (WHERE status BETWEEN 500 AND 599))::BIGINT AS error_hits
-    FROM f
+    FROM fh
     GROUP BY GROUPING SETS ((cur), (cur, date), (cur, dow, hr), (cur, hr), (cur, status), (cur, method),
         (cur, protocol), (cur, path))
     UNION ALL
@@ -82,7 +91,8 @@ WITH t AS NOT MATERIALIZED (
     SELECT 'day' AS kind, cur, date, NULL::BIGINT AS hr, NULL::VARCHAR AS path, count(DISTINCT (client_ip, user_agent)) AS n
     FROM t WHERE counted GROUP BY cur, date
     UNION ALL
-    SELECT 'hour', true, NULL, hr, NULL, count(*) FROM (SELECT DISTINCT hr, date, client_ip, user_agent FROM t WHERE counted AND cur) GROUP BY hr
+    SELECT 'hour', true, NULL, hr, NULL, count(*) FROM (
+        SELECT DISTINCT qh.hr, t.date, t.client_ip, t.user_agent FROM t JOIN qh USING (q) WHERE t.counted AND t.cur) GROUP BY hr
     UNION ALL
     SELECT 'path', true, NULL, NULL, path, count(*) FROM (
         SELECT DISTINCT path, date, client_ip, user_agent FROM t
