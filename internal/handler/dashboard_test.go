@@ -6,6 +6,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"lambduck/internal/dashboard"
+	"lambduck/internal/gen"
+	"lambduck/internal/storage"
+	"lambduck/internal/testkit"
 )
 
 // The dashboard's panels equal the single reports on the same range, and
@@ -170,3 +176,37 @@ func TestDashboardPageThroughAFunctionURL(t *testing.T) {
 		t.Fatalf("%v %.200s", err, out)
 	}
 }
+
+// In a time zone half an hour off UTC, the hours are the local ones: the
+// dashboard's hourly panel equals the hourly report's.
+func TestDashboardHoursInAHalfHourZone(t *testing.T) {
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	if _, err := gen.Parquet(context.Background(), testkit.Engine(t), gen.Options{Root: storage.Folder(data), Companies: []string{"1690"},
+		Start: day("2025-04-01"), End: day("2025-04-03"), RowsPerDay: 500, Seed: 3, TimeZone: kolkata}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t)
+	cfg.Data, cfg.TimeZone = data, kolkata
+	h := newHandler(t, cfg)
+	d, err := h.Dashboard(context.Background(), "1690", day("2025-04-01"), day("2025-04-03"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b := call(t, h, `{"report": "hourly", "company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-03"}`)
+	got, _ := json.Marshal(d.Hourly)
+	var want []Hour
+	for _, r := range b.Data {
+		want = append(want, Hour{Hour: int64(r[0].(float64)), Hits: int64(r[1].(float64)), UniqueVisitors: int64(r[2].(float64))})
+	}
+	w, _ := json.Marshal(want)
+	if string(got) != string(w) || len(want) != 24 {
+		t.Errorf("hourly in Asia/Kolkata:\ndashboard %s\nreport    %s", got, w)
+	}
+}
+
+// Hour is the hourly report's row.
+type Hour = dashboard.Hour
