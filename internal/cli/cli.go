@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ import (
 	"lambduck/internal/config"
 	"lambduck/internal/engine"
 	"lambduck/internal/handler"
+	"lambduck/internal/layout"
 )
 
 // Main runs the command line and returns the exit code.
@@ -86,3 +88,17 @@ func (e env) s3() *bucket.Provider { return bucket.NewProvider(e.cfg.S3PathStyle
 
 // engine is the engine of a command that writes data; the caller closes it.
 func (e env) engine() (*engine.Engine, error) { return engine.New(e.cfg.EngineSettings()) }
+
+// dateRange parses --start and --end (YYYY-MM-DD), end not before start.
+func dateRange(start, end string) (from, to time.Time, err error) {
+	if from, err = layout.ParseDate(start); err != nil {
+		return from, to, fmt.Errorf("--start: %w", err)
+	}
+	if to, err = layout.ParseDate(end); err != nil {
+		return from, to, fmt.Errorf("--end: %w", err)
+	}
+	if to.Before(from) {
+		return from, to, fmt.Errorf("--end %s is before --start %s", end, start)
+	}
+	return from, to, nil
+}

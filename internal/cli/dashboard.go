@@ -42,16 +42,9 @@ The data root is LAMBDUCK_DATA; docs/reports.md describes the panels.`,
 			if !layout.ValidCompanyID(company) {
 				return fmt.Errorf("--company: %q must match %s", company, layout.CompanyIDRule)
 			}
-			from, err := layout.ParseDate(start)
+			from, to, err := dateRange(start, end)
 			if err != nil {
-				return fmt.Errorf("--start: %w", err)
-			}
-			to, err := layout.ParseDate(end)
-			if err != nil {
-				return fmt.Errorf("--end: %w", err)
-			}
-			if to.Before(from) {
-				return fmt.Errorf("--end %s is before --start %s", end, start)
+				return err
 			}
 			if !slices.Contains(dashboard.Langs, lang) {
 				return fmt.Errorf("--lang: %q is not one of %s", lang, strings.Join(dashboard.Langs, ", "))

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"lambduck/internal/gen"
-	"lambduck/internal/layout"
 	"lambduck/internal/storage"
 )
 
@@ -50,13 +49,9 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 			if out == "" {
 				out = e.cfg.Data
 			}
-			from, err := layout.ParseDate(start)
+			from, to, err := dateRange(start, end)
 			if err != nil {
-				return fmt.Errorf("--start: %w", err)
-			}
-			to, err := layout.ParseDate(end)
-			if err != nil {
-				return fmt.Errorf("--end: %w", err)
+				return err
 			}
 			eng, err := e.engine()
 			if err != nil {
