@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"html"
 	"regexp"
 	"strings"
 	"testing"
@@ -42,8 +43,10 @@ func TestPageEscapesWhatTheLogsSay(t *testing.T) {
 		if strings.Contains(page, "@import") || strings.Contains(page, "url(") {
 			t.Errorf("%s: the style fetches something", lang)
 		}
-		for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;", "javascript:alert(3)",
-			`http-equiv="Content-Security-Policy" content="default-src 'none';`} {
+		if !strings.Contains(html.UnescapeString(page), `http-equiv="Content-Security-Policy" content="`+CSP+`"`) {
+			t.Errorf("%s: no Content-Security-Policy", lang)
+		}
+		for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;", "javascript:alert(3)"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("%s: the page lacks %q", lang, want)
 			}
@@ -55,6 +58,12 @@ func TestPageEscapesWhatTheLogsSay(t *testing.T) {
 	var b bytes.Buffer
 	if err := HTML(&b, d, "fr"); err == nil {
 		t.Error("an unknown language is an error")
+	}
+}
+
+func TestPolicyForbidsFetching(t *testing.T) {
+	if !strings.HasPrefix(CSP, "default-src 'none';") || strings.Contains(CSP, "script-src") {
+		t.Errorf("CSP %q", CSP)
 	}
 }
 
