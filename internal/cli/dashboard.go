@@ -109,6 +109,9 @@ func writePage(d *dashboard.Data, lang, scratch, path string) (int, error) {
 		err = cerr
 	}
 	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644) // a page to share, like any export
+	}
+	if err == nil {
 		err = atomicfile.Move(tmp.Name(), path)
 	}
 	return page.Len(), err

@@ -124,6 +124,9 @@ func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Tim
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644) // as readable as the other exports
+	}
 	if err != nil {
 		return nil, err
 	}
