@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -92,27 +91,10 @@ The data root is LAMBDUCK_DATA; docs/reports.md describes the panels.`,
 // writePage writes d's page to path, whole or not at all (through a file in
 // scratch), and returns its size.
 func writePage(d *dashboard.Data, lang, scratch, path string) (int, error) {
-	var page bytes.Buffer
-	if err := dashboard.HTML(&page, d, lang); err != nil {
-		return 0, err
-	}
-	if err := os.MkdirAll(scratch, 0o700); err != nil {
-		return 0, err
-	}
-	tmp, err := os.CreateTemp(scratch, "dashboard-*.html")
+	tmp, size, err := dashboard.WriteTemp(d, lang, scratch)
 	if err != nil {
 		return 0, err
 	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(page.Bytes())
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644) // a page to share, like any export
-	}
-	if err == nil {
-		err = atomicfile.Move(tmp.Name(), path)
-	}
-	return page.Len(), err
+	defer os.Remove(tmp)
+	return size, atomicfile.Move(tmp, path)
 }

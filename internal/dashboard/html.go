@@ -1,11 +1,13 @@
 package dashboard
 
 import (
+	"bytes"
 	_ "embed"
 	"fmt"
 	"html/template"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +69,35 @@ func HTML(w io.Writer, d *Data, lang string) error {
 		return err
 	}
 	return t.Execute(w, page{Data: d, L: l, Lang: lang, Charts: charts(d, l), CSP: CSP})
+}
+
+// WriteTemp writes d's page in lang to a new file in dir, readable by all
+// (a page to share, like any export), and returns its path and size; the
+// caller moves it into place or removes it.
+func WriteTemp(d *Data, lang, dir string) (string, int, error) {
+	var page bytes.Buffer
+	if err := HTML(&page, d, lang); err != nil {
+		return "", 0, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", 0, err
+	}
+	f, err := os.CreateTemp(dir, "dashboard-*.html")
+	if err != nil {
+		return "", 0, err
+	}
+	_, err = f.Write(page.Bytes())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", 0, err
+	}
+	return f.Name(), page.Len(), nil
 }
 
 type page struct {

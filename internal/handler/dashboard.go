@@ -103,35 +103,22 @@ func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Tim
 		res.Stats.DurationMS = ms(h.now().Sub(start))
 		return res, nil
 	}
-	var page bytes.Buffer
-	if err := dashboard.HTML(&page, d, lang); err != nil {
-		return nil, err
-	}
 	if inPage {
+		var page bytes.Buffer
+		if err := dashboard.HTML(&page, d, lang); err != nil {
+			return nil, err
+		}
 		res.Page = page.Bytes()
 		res.Stats.DurationMS = ms(h.now().Sub(start))
 		return res, nil
 	}
-	if err := os.MkdirAll(h.cfg.Scratch, 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(h.cfg.Scratch, "dashboard-*.html")
+	file, _, err := dashboard.WriteTemp(d, lang, h.cfg.Scratch)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(page.Bytes())
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644) // as readable as the other exports
-	}
-	if err != nil {
-		return nil, err
-	}
+	defer os.Remove(file) // moved away by Put unless it failed
 	key := dashboard.Name + "/" + req.CompanyID + "/" + id + ".html"
-	if err := h.output.Put(ctx, f.Name(), key); err != nil {
+	if err := h.output.Put(ctx, file, key); err != nil {
 		return nil, err
 	}
 	if res.URL, err = h.output.Presign(ctx, key, h.cfg.URLExpiry); err != nil {
