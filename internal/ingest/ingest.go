@@ -322,6 +322,12 @@ func countRows(ctx context.Context, c *sql.Conn, dir string) (int64, error) {
 	return n, err
 }
 
+// manifests keeps the compaction manifests ingest has read, for the life of
+// the process: a manifest never changes once written (it is keyed by its
+// version), and a warm Lambda ingesting a file every few minutes reads the
+// company's compacted days again each time.
+var manifests = compact.NewCache()
+
 // moveIntoPlace puts each staged day file into its partition, named for
 // the source, then removes what an earlier ingest of the same source left
 // on days it no longer covers. On a day whose compaction holds the source's
@@ -337,7 +343,7 @@ func moveIntoPlace(ctx context.Context, co compact.Options, stage string, src So
 	compacted := map[string]*compact.Day{}
 	for _, d := range compact.Group(existing) {
 		if len(d.Files) > 0 {
-			if err := d.Load(ctx, o.Root, nil); err != nil {
+			if err := d.Load(ctx, o.Root, manifests); err != nil {
 				return err
 			}
 			compacted[d.Date] = d
