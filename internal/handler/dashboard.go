@@ -39,10 +39,7 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 	if err != nil {
 		return nil, st, err
 	}
-	st = Stats{Files: len(sel.Files), BytesRead: sel.Bytes}
-	if sel.Remote {
-		st.BytesDownloaded, st.ListRequests = &sel.Downloaded, &sel.ListRequests
-	}
+	st = selectionStats(sel)
 	id := requestID(withRequestID(ctx))
 	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: company, SQL: dashboard.SQL, Files: sel.Paths(), DefineView: true,
 		Args: map[string]any{report.ParamStartDate: start, report.ParamEndDate: end, "prev_start": prev, "limit": dashboard.DefaultLimit}})

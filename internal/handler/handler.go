@@ -141,10 +141,7 @@ func (h *Handler) run(ctx context.Context, id string, start time.Time, req *requ
 		args[report.ParamStartDate] = req.StartDate
 		args[report.ParamEndDate] = req.EndDate
 	}
-	res.Stats = Stats{Files: len(sel.Files), BytesRead: sel.Bytes}
-	if sel.Remote {
-		res.Stats.BytesDownloaded, res.Stats.ListRequests = &sel.Downloaded, &sel.ListRequests
-	}
+	res.Stats = selectionStats(sel)
 	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: req.CompanyID, SQL: rep.SQL, Args: args, Files: sel.Paths(), DefineView: rep.NeedsData})
 	if err != nil {
 		return nil, err
@@ -177,6 +174,15 @@ func (h *Handler) run(ctx context.Context, id string, start time.Time, req *requ
 	}
 	res.Stats.DurationMS = ms(h.now().Sub(start))
 	return res, nil
+}
+
+// selectionStats is what reading a selection cost, for the answer's stats.
+func selectionStats(sel store.Selection) Stats {
+	st := Stats{Files: len(sel.Files), BytesRead: sel.Bytes}
+	if sel.Remote {
+		st.BytesDownloaded, st.ListRequests = &sel.Downloaded, &sel.ListRequests
+	}
+	return st
 }
 
 // inline reads the result into res.Rows. It stops reading as soon as the
