@@ -9,8 +9,9 @@ RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d # the Lambda emulator the tests r
 VERSITYGW_VERSION=v1.8.0                        # the real S3 server the tests use
 
 # Debian packages the tests use: goaccess (the reference for access-log
-# numbers) and the arm64 cross compiler (the Graviton bootstrap's ELF check).
-apt_packages=(goaccess g++-aarch64-linux-gnu)
+# numbers), the arm64 cross compiler (the Graviton bootstrap's ELF check) and
+# chromium (the dashboard, opened in a real browser).
+apt_packages=(goaccess g++-aarch64-linux-gnu chromium)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -40,7 +41,7 @@ fi
 while IFS= read -r name; do unset "$name"; done < <(env | sed -n 's/^\(AWS_[A-Za-z0-9_]*\)=.*/\1/p')
 
 export LAMBDUCK_RIE="$GOBIN/aws-lambda-rie" LAMBDUCK_VERSITYGW="$GOBIN/versitygw"
-export LAMBDUCK_INTEGRATION=1
+export LAMBDUCK_INTEGRATION=1 LAMBDUCK_CHROMIUM=/usr/bin/chromium
 
 echo "== make bootstrap (the Lambda binary, with the Dockerfile's flags)"
 make bootstrap bootstrap-arm64

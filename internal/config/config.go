@@ -29,9 +29,10 @@ const (
 
 // Config is the deployment's settings.
 type Config struct {
-	Data        string // folder or s3://bucket/prefix
-	Output      string // where exports go; "" means exports are refused
-	Reports     string // folder of user report files
+	Data        string   // folder or s3://bucket/prefix
+	Output      string   // where exports go; "" means exports are refused
+	Reports     string   // folder of user report files
+	GeoIP       []string // LAMBDUCK_GEOIP_DB: MaxMind-format databases (files or s3:// objects) for the dashboard's countries and networks
 	TimeZone    *time.Location
 	Scratch     string
 	MaxDays     int
@@ -66,6 +67,7 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 		Data:     getenv("LAMBDUCK_DATA"),
 		Output:   getenv("LAMBDUCK_OUTPUT"),
 		Reports:  getenv("LAMBDUCK_REPORTS"),
+		GeoIP:    splitList(getenv("LAMBDUCK_GEOIP_DB")),
 		Scratch:  getenv("LAMBDUCK_SCRATCH"),
 		InLambda: inLambda,
 		MaxEvent: DefaultMaxEvent,
@@ -224,4 +226,15 @@ func (c Config) Compaction(root *storage.Root, eng *engine.Engine) compact.Optio
 		grace = -1
 	}
 	return compact.Options{Root: root, Engine: eng, Scratch: c.Scratch, Threshold: c.CompactThreshold, TargetRows: int64(c.CompactTarget), Grace: grace}
+}
+
+// splitList reads a comma-separated list, without empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ package dashboard
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"lambduck/internal/layout"
@@ -19,39 +20,55 @@ const Name = "dashboard"
 // DefaultLimit is how many rows the top lists keep.
 const DefaultLimit = 10
 
-// SQL computes every panel from access_logs over $prev_start … $end_date:
-// counts and sums in one aggregation with grouping sets, unique visitors
-// from the distinct (day, visitor) pairs — per day, per hour of a day, per
-// kept path of a day — which add up exactly over days; the previous period
-// only feeds the summary and the daily comparison. The definitions are the single reports': a
-// unique visitor is a distinct (client_ip, date, user_agent) among non-4xx
-// requests; top lists order by hits, then by key.
+// StaticExtensions are the endings of a static file's path, GoAccess's
+// default list (the static-file lines of its goaccess.conf); case is
+// ignored, as GoAccess does.
+var StaticExtensions = []string{"css", "js", "jpg", "png", "gif", "ico", "jpeg", "pdf", "csv", "mpeg", "mpg", "swf",
+	"woff", "woff2", "xls", "xlsx", "doc", "docx", "ppt", "pptx", "txt", "zip", "ogg", "mp3", "mp4", "exe", "iso", "gz",
+	"rar", "svg", "bmp", "tar", "tgz", "tiff", "tif", "ttf", "flv", "dmg", "xz", "zst"}
+
+// StaticPattern is the regular expression of StaticExtensions, bound as a
+// parameter.
+var StaticPattern = `(?i)\.(` + strings.Join(StaticExtensions, "|") + `)$`
+
+// SQL computes every panel from access_logs over $prev_start … $end_date in
+// two aggregations of the rows (docs/reports.md, "How it is computed"):
+//
+//   - f, the finest counts of the small keys (days × quarter hours ×
+//     statuses × methods × protocols × paths: far fewer rows than
+//     requests), from which grouping sets give every count and sum;
+//   - vd, one row per visitor-day — a unique visitor is a distinct
+//     (client_ip, date, user_agent) among non-4xx requests, the single
+//     reports' definition — carrying the hours (a 24-bit mask) and the kept
+//     top paths (a bit mask) it requested. As the visitor key holds the
+//     date, visitors per day, per hour, per path, per user agent and per
+//     client IP all add up exactly from these rows.
+//
+// The previous period only feeds the summary and the daily comparison. The
+// user agents (panel "agent") and, when $geo, the client IPs (panel
+// "client") of the range come back with their hits and visitors for the
+// browser, system, crawler, country and network panels, which Build makes.
 const SQL = `
 WITH t AS NOT MATERIALIZED (
     SELECT
         date >= $start_date AS cur,
         -- The quarter hour since the epoch: an integer (the local hour is
-        -- worked out once per quarter hour below, not per request).
+        -- worked out once per quarter hour, not per request).
         epoch_us(ts) // 900000000 AS q,
         date, status, method, protocol, path, bytes, client_ip, user_agent,
         status NOT BETWEEN 400 AND 499 AS counted,
         referrer
     FROM access_logs
     WHERE date BETWEEN $prev_start AND $end_date
-), f AS (
-    -- First the finest counts of the small keys (days × hours × statuses ×
-    -- methods × protocols × paths: far fewer rows than requests), …
+), f AS MATERIALIZED (
     SELECT cur, date, q, status, method, protocol, path,
         count(*) AS hits, coalesce(sum(bytes), 0)::BIGINT AS bandwidth
     FROM t GROUP BY ALL
-), qh AS (
+), qh AS MATERIALIZED (
     -- Every time zone's offset is a whole number of quarter hours, so a
     -- quarter hour lies in one local hour.
-    SELECT q, hour(to_timestamp(q * 900)) AS hr FROM (SELECT DISTINCT q FROM f)
-), fh AS (
-    SELECT f.*, qh.hr, isodow(f.date) AS dow FROM f JOIN qh USING (q)
-), g AS (
-    -- … then every panel's counts from them, with grouping sets.
+    SELECT q, hour(to_timestamp(q * 900))::INTEGER AS hr FROM (SELECT DISTINCT q FROM f)
+), g AS MATERIALIZED (
     SELECT
         CASE WHEN GROUPING(date) = 0 THEN 'daily'
              WHEN GROUPING(dow) = 0 THEN 'heatmap'
@@ -61,58 +78,77 @@ WITH t AS NOT MATERIALIZED (
              WHEN GROUPING(protocol) = 0 THEN 'protocol'
              WHEN GROUPING(path) = 0 THEN 'path'
              ELSE 'summary' END AS panel,
-        cur, date, dow, hr, status, method, protocol, path, NULL::VARCHAR AS site,
+        cur, date, dow, hr, status, method, protocol, path,
         sum(hits)::BIGINT AS hits,
         sum(bandwidth)::BIGINT AS bandwidth,
         (sum(hits) FILTER (WHERE status = 404))::BIGINT AS not_found_hits,
         (sum(hits) FILTER (WHERE status BETWEEN 500 AND 599))::BIGINT AS error_hits
-    FROM fh
+    FROM (SELECT f.*, qh.hr, isodow(f.date) AS dow FROM f JOIN qh USING (q))
     GROUP BY GROUPING SETS ((cur), (cur, date), (cur, dow, hr), (cur, hr), (cur, status), (cur, method),
         (cur, protocol), (cur, path))
-    UNION ALL
-    -- A referring site is the host of an absolute referrer URL (no port).
-    SELECT 'site', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, site, sum(n)::BIGINT, 0, 0, 0 FROM (
-        SELECT nullif(split_part(split_part(split_part(split_part(split_part(referrer, '://', 2), '/', 1), '?', 1), '#', 1), ':', 1), '') AS site, n
-        FROM (SELECT referrer, count(*) AS n FROM t WHERE cur AND contains(referrer, '://') GROUP BY referrer))
-    WHERE site IS NOT NULL GROUP BY site
-), ranked AS (
-    SELECT *,
-        row_number() OVER (PARTITION BY panel, cur ORDER BY hits DESC, path, site) AS by_hits,
-        row_number() OVER (PARTITION BY panel, cur ORDER BY not_found_hits DESC, path) AS by_not_found
-    FROM g
-    WHERE (cur OR panel IN ('summary', 'daily')) AND NOT (panel = 'site' AND site IS NULL)
-), kept AS (
-    SELECT * FROM ranked
-    WHERE panel NOT IN ('path', 'site') OR by_hits <= $limit OR (panel = 'path' AND not_found_hits > 0 AND by_not_found <= $limit)
+), p AS (
+    SELECT path, hits, bandwidth, not_found_hits, regexp_matches(path, $static) AS static,
+        row_number() OVER (ORDER BY hits DESC, path) AS by_hits,
+        row_number() OVER (ORDER BY not_found_hits DESC, path) AS by_not_found,
+        row_number() OVER (PARTITION BY regexp_matches(path, $static) ORDER BY hits DESC, path) AS by_kind
+    FROM g WHERE panel = 'path' AND cur
+), kp AS MATERIALIZED (
+    -- The paths whose visitors are shown (top paths and top static files),
+    -- numbered for vd's mask.
+    SELECT path, (row_number() OVER (ORDER BY path) - 1)::INTEGER AS i FROM p WHERE by_hits <= $limit OR (static AND by_kind <= $limit)
+), vd AS MATERIALIZED (
+    SELECT cur, date, client_ip, user_agent, count(*) AS hits, bool_or(counted) AS visitor,
+        bit_or(1::INTEGER << qh.hr) FILTER (WHERE counted AND cur) AS hours,
+        bit_or(1::BIGINT << kp.i) FILTER (WHERE counted AND cur) AS paths
+    FROM t LEFT JOIN qh USING (q) LEFT JOIN kp USING (path)
+    GROUP BY cur, date, client_ip, user_agent
 ), visitors AS (
-    -- A visitor is (client_ip, date, user_agent), so distinct visitors per
-    -- day, per (day, hour) and per (day, path) add up exactly over days.
-    -- Paths only for the ones kept.
-    SELECT 'day' AS kind, cur, date, NULL::BIGINT AS hr, NULL::VARCHAR AS path, count(DISTINCT (client_ip, user_agent)) AS n
-    FROM t WHERE counted GROUP BY cur, date
+    SELECT 'day' AS kind, cur, date, NULL::INTEGER AS k, count(*) AS n FROM vd WHERE visitor GROUP BY cur, date
     UNION ALL
-    SELECT 'hour', true, NULL, hr, NULL, count(*) FROM (
-        SELECT DISTINCT qh.hr, t.date, t.client_ip, t.user_agent FROM t JOIN qh USING (q) WHERE t.counted AND t.cur) GROUP BY hr
+    SELECT 'hour', true, NULL, h::INTEGER, sum(n) FROM (SELECT hours, count(*) AS n FROM vd WHERE hours IS NOT NULL GROUP BY hours), range(24) r(h)
+    WHERE (hours >> h::INTEGER) & 1 = 1 GROUP BY h
     UNION ALL
-    SELECT 'path', true, NULL, NULL, path, count(*) FROM (
-        SELECT DISTINCT path, date, client_ip, user_agent FROM t
-        WHERE counted AND cur AND path IN (SELECT path FROM kept WHERE panel = 'path' AND cur)) GROUP BY path
-), paths AS (
-    SELECT cur, count(DISTINCT path) AS unique_paths FROM f GROUP BY cur
+    SELECT 'path', true, NULL, i, sum(n) FROM (SELECT paths, count(*) AS n FROM vd WHERE paths IS NOT NULL GROUP BY paths), kp
+    WHERE (paths >> i) & 1 = 1 GROUP BY i
 )
-SELECT k.panel, k.cur, strftime(k.date, '%Y-%m-%d') AS day, k.dow::BIGINT, k.hr::BIGINT, k.status::BIGINT, k.method, k.protocol, k.path, k.site,
-    k.hits,
-    CASE k.panel
-        WHEN 'summary' THEN (SELECT sum(n) FROM visitors v WHERE v.kind = 'day' AND v.cur = k.cur)
-        WHEN 'daily' THEN (SELECT sum(n) FROM visitors v WHERE v.kind = 'day' AND v.cur = k.cur AND v.date = k.date)
-        WHEN 'hourly' THEN (SELECT sum(n) FROM visitors v WHERE v.kind = 'hour' AND v.hr = k.hr)
-        WHEN 'path' THEN (SELECT sum(n) FROM visitors v WHERE v.kind = 'path' AND v.path = k.path)
+SELECT g.panel, g.cur, strftime(g.date, '%Y-%m-%d') AS day, g.dow::BIGINT, g.hr::BIGINT, g.status::BIGINT, g.method, g.protocol, g.path, NULL AS name,
+    g.hits,
+    CASE g.panel
+        WHEN 'summary' THEN (SELECT sum(n) FROM visitors v WHERE v.kind = 'day' AND v.cur = g.cur)
+        WHEN 'daily' THEN (SELECT sum(n) FROM visitors v WHERE v.kind = 'day' AND v.cur = g.cur AND v.date = g.date)
+        WHEN 'hourly' THEN (SELECT sum(n) FROM visitors v WHERE v.kind = 'hour' AND v.k = g.hr)
     END::BIGINT AS unique_visitors,
-    k.bandwidth,
-    CASE WHEN k.panel = 'summary' THEN (SELECT unique_paths FROM paths p WHERE p.cur = k.cur) END AS unique_paths,
-    k.not_found_hits, k.error_hits
-FROM kept k
-ORDER BY k.panel, k.cur, day, k.dow, k.hr, k.status, k.method, k.protocol, k.path, k.site`
+    g.bandwidth,
+    CASE WHEN g.panel = 'summary' THEN (SELECT count(*) FROM g x WHERE x.panel = 'path' AND x.cur = g.cur) END AS unique_paths,
+    g.not_found_hits, g.error_hits
+FROM g WHERE g.panel NOT IN ('path') AND (g.cur OR g.panel IN ('summary', 'daily'))
+UNION ALL
+-- Paths: the top ones, the 404 ones, the top static files.
+SELECT CASE WHEN p.static THEN 'static_path' ELSE 'path' END, true, NULL, NULL, NULL, NULL, NULL, NULL, p.path, NULL, p.hits,
+    (SELECT sum(n) FROM visitors v JOIN kp ON v.k = kp.i WHERE v.kind = 'path' AND kp.path = p.path)::BIGINT,
+    p.bandwidth, NULL, p.not_found_hits, NULL
+FROM p WHERE p.by_hits <= $limit OR (p.not_found_hits > 0 AND p.by_not_found <= $limit) OR (p.static AND p.by_kind <= $limit)
+UNION ALL
+-- Static files against pages.
+SELECT 'kind', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CASE WHEN static THEN 'static' ELSE 'pages' END,
+    sum(hits)::BIGINT, NULL, sum(bandwidth)::BIGINT, count(*), NULL, NULL
+FROM p GROUP BY static
+UNION ALL
+-- A referring site is the host of an absolute referrer URL (no port).
+SELECT 'site', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, site, sum(n)::BIGINT, NULL, NULL, NULL, NULL, NULL FROM (
+    SELECT nullif(split_part(split_part(split_part(split_part(split_part(referrer, '://', 2), '/', 1), '?', 1), '#', 1), ':', 1), '') AS site, n
+    FROM (SELECT referrer, count(*) AS n FROM t WHERE cur AND contains(referrer, '://') GROUP BY referrer))
+WHERE site IS NOT NULL GROUP BY site
+QUALIFY row_number() OVER (ORDER BY sum(n) DESC, site) <= $limit
+UNION ALL
+SELECT 'agent', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, coalesce(user_agent, ''), sum(hits)::BIGINT, count(*) FILTER (WHERE visitor),
+    NULL, NULL, NULL, NULL
+FROM vd WHERE cur GROUP BY user_agent
+UNION ALL
+SELECT 'client', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, client_ip, sum(hits)::BIGINT, count(*) FILTER (WHERE visitor),
+    NULL, NULL, NULL, NULL
+FROM vd WHERE cur AND $geo GROUP BY client_ip
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`
 
 // Previous returns the period of the same length just before start…end.
 func Previous(start, end time.Time) (time.Time, time.Time) {
@@ -188,6 +224,23 @@ type NotFound struct {
 	Hits int64  `json:"hits"`
 }
 
+// Group is a key and its hits and unique visitors (browsers, operating
+// systems, crawlers, countries, networks).
+type Group struct {
+	Name           string `json:"name"`
+	Hits           int64  `json:"hits"`
+	UniqueVisitors int64  `json:"unique_visitors"`
+}
+
+// Kind is pages or static files (GoAccess's split): their hits, bandwidth
+// and distinct paths.
+type Kind struct {
+	Kind        string `json:"kind"`
+	Hits        int64  `json:"hits"`
+	Bandwidth   int64  `json:"bandwidth"`
+	UniquePaths int64  `json:"unique_paths"`
+}
+
 // Data is the whole dashboard.
 type Data struct {
 	CompanyID     string     `json:"company_id"`
@@ -207,18 +260,33 @@ type Data struct {
 	TopPaths      []Path     `json:"top_paths"`
 	NotFound      []NotFound `json:"not_found"`
 	Referrers     []Named    `json:"referring_sites"`
+	Kinds         []Kind     `json:"files"`
+	StaticFiles   []Path     `json:"static_files"`
+	Browsers      []Group    `json:"browsers"`
+	Systems       []Group    `json:"operating_systems"`
+	Crawlers      []Group    `json:"crawlers"`
+	// Countries and Networks (ASNs) are there only with a GeoIP database.
+	Countries []Group `json:"countries,omitempty"`
+	Networks  []Group `json:"networks,omitempty"`
 }
 
 // Row is one row of SQL's result, in its column order.
 type Row = []any
 
 // Build makes the document from SQL's rows for company over start…end.
-func Build(company string, start, end time.Time, rows []Row, limit int) (*Data, error) {
+// Client IPs are looked up in geo when it is not nil.
+func Build(company string, start, end time.Time, rows []Row, limit int, geo *GeoIP) (*Data, error) {
 	ps, pe := Previous(start, end)
 	d := &Data{CompanyID: company, StartDate: start.Format(layout.DateFormat), EndDate: end.Format(layout.DateFormat),
 		PreviousStart: ps.Format(layout.DateFormat), PreviousEnd: pe.Format(layout.DateFormat),
 		Daily: []Day{}, Hourly: []Hour{}, Heatmap: []Cell{}, StatusClasses: []Class{}, StatusCodes: []Status{},
-		Methods: []Named{}, Protocols: []Named{}, TopPaths: []Path{}, NotFound: []NotFound{}, Referrers: []Named{}}
+		Methods: []Named{}, Protocols: []Named{}, TopPaths: []Path{}, NotFound: []NotFound{}, Referrers: []Named{},
+		Kinds: []Kind{}, StaticFiles: []Path{}}
+	agents := newAgentCounts()
+	var places *placeCounts
+	if geo != nil {
+		places = newPlaceCounts()
+	}
 	days := map[string]*Day{}
 	for _, day := range layout.Days(start, end) {
 		d.Daily = append(d.Daily, Day{Date: day.Format(layout.DateFormat), PreviousDate: day.AddDate(0, 0, -len(layout.Days(start, end))).Format(layout.DateFormat)})
@@ -228,7 +296,7 @@ func Build(company string, start, end time.Time, rows []Row, limit int) (*Data, 
 		days["prev "+d.Daily[i].PreviousDate] = &d.Daily[i]
 	}
 	classes := map[string]int64{}
-	var paths, notFound []Path
+	var paths, notFound, statics []Path
 	for _, r := range rows {
 		if len(r) != 16 {
 			return nil, fmt.Errorf("dashboard: a row of %d columns, want 16", len(r))
@@ -265,13 +333,25 @@ func Build(company string, start, end time.Time, rows []Row, limit int) (*Data, 
 			d.Methods = append(d.Methods, Named{Name: str(6), Hits: s.Hits})
 		case "protocol":
 			d.Protocols = append(d.Protocols, Named{Name: str(7), Hits: s.Hits})
-		case "path":
-			paths = append(paths, Path{Path: str(8), Hits: s.Hits, UniqueVisitors: s.UniqueVisitors, Bandwidth: s.Bandwidth})
+		case "path", "static_path":
+			p := Path{Path: str(8), Hits: s.Hits, UniqueVisitors: s.UniqueVisitors, Bandwidth: s.Bandwidth}
+			paths = append(paths, p)
+			if panel == "static_path" {
+				statics = append(statics, p)
+			}
 			if s.NotFoundHits > 0 {
 				notFound = append(notFound, Path{Path: str(8), Hits: s.NotFoundHits})
 			}
+		case "kind":
+			d.Kinds = append(d.Kinds, Kind{Kind: str(9), Hits: s.Hits, Bandwidth: s.Bandwidth, UniquePaths: s.UniquePaths})
 		case "site":
 			d.Referrers = append(d.Referrers, Named{Name: str(9), Hits: s.Hits})
+		case "agent":
+			agents.add(str(9), s.Hits, s.UniqueVisitors)
+		case "client":
+			if places != nil {
+				places.add(geo, str(9), s.Hits, s.UniqueVisitors)
+			}
 		}
 	}
 	for c, h := range classes {
@@ -282,12 +362,26 @@ func Build(company string, start, end time.Time, rows []Row, limit int) (*Data, 
 	sort.Slice(paths, func(i, j int) bool { return byHits(paths[i], paths[j]) })
 	sort.Slice(notFound, func(i, j int) bool { return byHits(notFound[i], notFound[j]) })
 	d.TopPaths = paths[:min(len(paths), limit)]
+	sort.Slice(statics, func(i, j int) bool { return byHits(statics[i], statics[j]) })
+	d.StaticFiles = append(d.StaticFiles, statics[:min(len(statics), limit)]...)
+	sort.Slice(d.Kinds, func(i, j int) bool { return d.Kinds[i].Kind < d.Kinds[j].Kind })
+	d.Browsers, d.Systems, d.Crawlers = agents.browsers.top(limit), agents.systems.top(limit), agents.crawlers.top(limit)
+	if places != nil {
+		countries, networks := geo.Has()
+		if countries {
+			d.Countries = places.countries.top(limit)
+		}
+		if networks {
+			d.Networks = places.networks.top(limit)
+		}
+	}
 	for _, p := range notFound[:min(len(notFound), limit)] {
 		d.NotFound = append(d.NotFound, NotFound{Path: p.Path, Hits: p.Hits})
 	}
 	for _, list := range [][]Named{d.Methods, d.Protocols, d.Referrers} {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].Hits > list[j].Hits })
 	}
+	d.Referrers = d.Referrers[:min(len(d.Referrers), limit)]
 	return d, nil
 }
 

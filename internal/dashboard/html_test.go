@@ -80,3 +80,24 @@ func TestNumbersAndDatesForTheLanguage(t *testing.T) {
 		}
 	}
 }
+
+// User agents as real clients send them: people by browser and system,
+// bots, scanners and HTTP libraries apart under their own names.
+func TestUserAgents(t *testing.T) {
+	for ua, want := range map[string][3]string{
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36":                         {"Chrome", "Windows", ""},
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1": {"Safari", "iOS", ""},
+		"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0":                                                                  {"Firefox", "Linux", ""},
+		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)":                                                                {"", "", "Googlebot"},
+		"Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)":                                                                 {"", "", "bingbot"},
+		"curl/8.5.0":             {"", "", "curl"},
+		"python-requests/2.31.0": {"", "", "python-requests"},
+		"-":                      {Other, Other, ""},
+		"":                       {Other, Other, ""},
+	} {
+		b, s, c := ClassifyAgent(ua)
+		if [3]string{b, s, c} != want {
+			t.Errorf("%q: %q %q %q, want %q", ua, b, s, c, want)
+		}
+	}
+}

@@ -7,13 +7,16 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"lambduck/internal/bucket"
 	"lambduck/internal/dashboard"
 	"lambduck/internal/engine"
 	"lambduck/internal/layout"
 	"lambduck/internal/report"
 	"lambduck/internal/request"
+	"lambduck/internal/storage"
 )
 
 // Dashboard computes the dashboard of company over start…end (and the
@@ -41,8 +44,13 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 	}
 	st = selectionStats(sel)
 	id := requestID(withRequestID(ctx))
+	geo, err := h.geo.load(ctx, h.cfg.GeoIP, h.s3)
+	if err != nil {
+		return nil, st, err
+	}
 	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: company, SQL: dashboard.SQL, Files: sel.Paths(), DefineView: true,
-		Args: map[string]any{report.ParamStartDate: start, report.ParamEndDate: end, "prev_start": prev, "limit": dashboard.DefaultLimit}})
+		Args: map[string]any{report.ParamStartDate: start, report.ParamEndDate: end, "prev_start": prev, "limit": dashboard.DefaultLimit,
+			"static": dashboard.StaticPattern, "geo": geo != nil}})
 	if err != nil {
 		return nil, st, err
 	}
@@ -59,7 +67,7 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 	if err := rows.Err(); err != nil {
 		return nil, st, err
 	}
-	d, err := dashboard.Build(company, start, end, all, dashboard.DefaultLimit)
+	d, err := dashboard.Build(company, start, end, all, dashboard.DefaultLimit, geo)
 	return d, st, err
 }
 
@@ -124,4 +132,43 @@ func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Tim
 	res.Location = h.output.Location(key)
 	res.Stats.DurationMS = ms(h.now().Sub(start))
 	return res, nil
+}
+
+// geoMaxBytes bounds one GeoIP database (GeoLite2-City is about 60 MB).
+const geoMaxBytes = 1 << 30
+
+// geoCache holds the GeoIP databases once read: once per sandbox, on the
+// first dashboard. A failed read is not kept, so the next request tries
+// again.
+type geoCache struct {
+	mu  sync.Mutex
+	geo *dashboard.GeoIP
+}
+
+// load returns the databases of sources (nil when there are none).
+func (c *geoCache) load(ctx context.Context, sources []string, s3 *bucket.Provider) (*dashboard.GeoIP, error) {
+	if len(sources) == 0 {
+		return nil, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.geo != nil {
+		return c.geo, nil
+	}
+	files := map[string][]byte{}
+	for _, src := range sources {
+		root, key, err := storage.ParseFile(src, s3)
+		if err == nil {
+			files[src], err = root.Read(ctx, storage.Object{Key: key}, geoMaxBytes)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("LAMBDUCK_GEOIP_DB: %w", err)
+		}
+	}
+	geo, err := dashboard.OpenGeoIP(files)
+	if err != nil {
+		return nil, fmt.Errorf("LAMBDUCK_GEOIP_DB: %w", err)
+	}
+	c.geo = geo
+	return geo, nil
 }

@@ -35,6 +35,7 @@ type Handler struct {
 	engine  *engine.Engine
 	log     *slog.Logger
 	now     func() time.Time // the clock durations are measured with
+	geo     geoCache         // LAMBDUCK_GEOIP_DB, read on first need
 }
 
 // New builds the handler from the configuration — the one place both faces
