@@ -1,11 +1,15 @@
 # lambduck — the README's two commands are `go run ./cmd/lambduck demo` and `make test`.
 
-.PHONY: test demo build bench bootstrap bootstrap-arm64 image push deploy
+.PHONY: test demo screenshot build bench bootstrap bootstrap-arm64 image push deploy
 test: ## the whole test suite; installs its own tools into .tools/bin
 	scripts/test.sh
 
 demo: ## the demo, from a fresh clone
 	go run ./cmd/lambduck demo
+
+screenshot: ## docs/dashboard.png, the README's picture: the demo's dashboard in headless Chromium (apt-get install chromium)
+	go run ./cmd/lambduck demo >/dev/null
+	go run ./cmd/lambduck-screenshot --height 800 .lambduck/demo/dashboard.html docs/dashboard.png
 
 build: ## the CLI for this machine, in dist/lambduck
 	go build -o dist/lambduck ./cmd/lambduck

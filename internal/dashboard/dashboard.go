@@ -241,6 +241,19 @@ type Kind struct {
 	UniquePaths int64  `json:"unique_paths"`
 }
 
+// PanelRows is how many rows of a user's report its panel shows.
+const PanelRows = 50
+
+// Panel is a user's report on the dashboard: its first PanelRows rows over
+// the dashboard's company and range, with its default parameters.
+type Panel struct {
+	Report  string   `json:"report"`
+	Title   string   `json:"title"`
+	Columns []string `json:"columns"`
+	Rows    [][]any  `json:"rows"`
+	More    bool     `json:"more"` // the report has more rows than shown
+}
+
 // Data is the whole dashboard.
 type Data struct {
 	CompanyID     string     `json:"company_id"`
@@ -265,6 +278,8 @@ type Data struct {
 	Browsers      []Group    `json:"browsers"`
 	Systems       []Group    `json:"operating_systems"`
 	Crawlers      []Group    `json:"crawlers"`
+	// Panels are the user's reports marked for the dashboard.
+	Panels []Panel `json:"panels"`
 	// Countries and Networks (ASNs) are there only with a GeoIP database.
 	Countries []Group `json:"countries,omitempty"`
 	Networks  []Group `json:"networks,omitempty"`
@@ -281,7 +296,7 @@ func Build(company string, start, end time.Time, rows []Row, limit int, geo *Geo
 		PreviousStart: ps.Format(layout.DateFormat), PreviousEnd: pe.Format(layout.DateFormat),
 		Daily: []Day{}, Hourly: []Hour{}, Heatmap: []Cell{}, StatusClasses: []Class{}, StatusCodes: []Status{},
 		Methods: []Named{}, Protocols: []Named{}, TopPaths: []Path{}, NotFound: []NotFound{}, Referrers: []Named{},
-		Kinds: []Kind{}, StaticFiles: []Path{}}
+		Kinds: []Kind{}, StaticFiles: []Path{}, Panels: []Panel{}}
 	agents := newAgentCounts()
 	var places *placeCounts
 	if geo != nil {

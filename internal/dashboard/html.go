@@ -76,6 +76,20 @@ func HTML(w io.Writer, d *Data, lang string) error {
 		"groups": func(rows []Group, title, key, panel string, l map[string]string) groupPanel {
 			return groupPanel{Rows: rows, Title: title, Key: key, Panel: panel, L: l}
 		},
+		"cell": func(v any) string {
+			switch x := v.(type) {
+			case nil:
+				return ""
+			case time.Time:
+				if x.Equal(x.Truncate(24 * time.Hour)) {
+					return x.Format(layout.DateFormat)
+				}
+				return x.Format(time.RFC3339)
+			case int64:
+				return number(x, lang)
+			}
+			return fmt.Sprint(v)
+		},
 		"label": func(s string) string {
 			if x, ok := l[s]; ok && s == Other {
 				return x

@@ -68,7 +68,58 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 		return nil, st, err
 	}
 	d, err := dashboard.Build(company, start, end, all, dashboard.DefaultLimit, geo)
+	if err != nil {
+		return nil, st, err
+	}
+	d.Panels, err = h.userPanels(ctx, id, company, start, end, sel.PathsWithin(start, end))
 	return d, st, err
+}
+
+// userPanels runs the reports whose header asks for a dashboard panel over
+// the same company, range and files, each with its default parameters, and
+// keeps their first rows.
+func (h *Handler) userPanels(ctx context.Context, id, company string, start, end time.Time, files []string) ([]dashboard.Panel, error) {
+	panels := []dashboard.Panel{}
+	for _, rep := range h.catalog.All() {
+		if rep.Dashboard == "" {
+			continue
+		}
+		args, err := rep.Bind(nil)
+		if err != nil {
+			return nil, fmt.Errorf("dashboard panel %s: %w", rep.Name, err)
+		}
+		args[report.ParamCompanyID], args[report.ParamStartDate], args[report.ParamEndDate] = company, start, end
+		p, err := h.panel(ctx, engine.Job{ID: id, Tenant: company, SQL: rep.SQL, Args: args, Files: files, DefineView: rep.NeedsData})
+		if err != nil {
+			return nil, fmt.Errorf("dashboard panel %s: %w", rep.Name, err)
+		}
+		p.Report, p.Title = rep.Name, rep.Dashboard
+		panels = append(panels, p)
+	}
+	return panels, nil
+}
+
+func (h *Handler) panel(ctx context.Context, job engine.Job) (dashboard.Panel, error) {
+	p := dashboard.Panel{Rows: [][]any{}}
+	sess, err := h.engine.Open(ctx, job)
+	if err != nil {
+		return p, err
+	}
+	defer sess.Close()
+	rows, err := sess.Query(ctx)
+	if err != nil {
+		return p, err
+	}
+	defer rows.Close()
+	p.Columns = rows.Columns()
+	for rows.Next() {
+		if len(p.Rows) == dashboard.PanelRows {
+			p.More = true
+			break
+		}
+		p.Rows = append(p.Rows, rows.Row())
+	}
+	return p, rows.Err()
 }
 
 // answerDashboard answers "report": "dashboard": the document inline

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -65,6 +66,8 @@ func TestDashboardAgentsFilesAndPlaces(t *testing.T) {
 	os.WriteFile(filepath.Join(reports, "by_path.sql"), []byte("-- name: by_path\n-- description: test\n"+
 		"SELECT path, count(*) AS hits, coalesce(sum(bytes), 0)::BIGINT AS bandwidth FROM access_logs GROUP BY ALL\n"), 0o644)
 
+	os.WriteFile(filepath.Join(reports, "methods_by_day.sql"), []byte("-- name: methods_by_day\n-- description: test\n-- dashboard: <b>Methods</b> by day\n"+
+		"SELECT date, method, count(*) AS hits FROM access_logs GROUP BY ALL ORDER BY date, method\n"), 0o644)
 	cfg := testConfig(t)
 	cfg.Reports = reports
 	h := newHandler(t, cfg)
@@ -149,6 +152,22 @@ func TestDashboardAgentsFilesAndPlaces(t *testing.T) {
 	check("networks", d.Networks, networks)
 	if len(countries) < 2 {
 		t.Errorf("the test data's clients fall in %v", countries)
+	}
+
+	// A user's report marked for the dashboard is a panel with its rows.
+	want := rows("methods_by_day")
+	if len(d.Panels) != 1 || d.Panels[0].Title != "<b>Methods</b> by day" || len(d.Panels[0].Rows) != len(want) || len(want) < 4 ||
+		strings.Join(d.Panels[0].Columns, ",") != "date,method,hits" || d.Panels[0].More {
+		t.Fatalf("panels %+v, want the rows %v", d.Panels, want)
+	}
+	for i, r := range d.Panels[0].Rows {
+		if fmt.Sprint(r[1], r[2]) != fmt.Sprint(want[i][1], want[i][2]) {
+			t.Errorf("panel row %d: %v, want %v", i, r, want[i])
+		}
+	}
+	var page strings.Builder
+	if err := dashboard.HTML(&page, d, "en"); err != nil || !strings.Contains(page.String(), "&lt;b&gt;Methods&lt;/b&gt; by day") {
+		t.Errorf("the page lacks the panel's title as text: %v", err)
 	}
 
 	// Static files as GoAccess's default list has them, against pages.

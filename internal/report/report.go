@@ -31,6 +31,9 @@ type Report struct {
 	Params      []Param // declared in the header, in header order
 	SQL         string  // the statement, header included (comments are harmless to DuckDB)
 	Source      string  // "builtin" or the file's path
+	// Dashboard, from the header's `-- dashboard: <title>`, puts the
+	// report's first rows on the dashboard as a panel with that title.
+	Dashboard string
 
 	// NeedsData is true when the SQL reads the access_logs view or refers to
 	// the company or dates: such a report needs a valid company and range.
@@ -74,6 +77,11 @@ func Parse(name, source, text string) (*Report, error) {
 			}
 		case "description":
 			r.Description = value
+		case "dashboard":
+			if value == "" {
+				return nil, fmt.Errorf("report %s line %d: dashboard needs the panel's title", name, i+1)
+			}
+			r.Dashboard = value
 		case "param":
 			p, err := parseParam(value)
 			if err != nil {
@@ -85,7 +93,7 @@ func Parse(name, source, text string) (*Report, error) {
 			seen[p.Name] = true
 			r.Params = append(r.Params, p)
 		default:
-			return nil, fmt.Errorf("report %s line %d: unknown header key %q (want name, description or param)", name, i+1, key)
+			return nil, fmt.Errorf("report %s line %d: unknown header key %q (want name, description, param or dashboard)", name, i+1, key)
 		}
 	}
 
