@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"fmt"
 	"html"
 	"regexp"
 	"strings"
@@ -100,4 +101,44 @@ func TestUserAgents(t *testing.T) {
 			t.Errorf("%q: %q %q %q, want %q", ua, b, s, c, want)
 		}
 	}
+}
+
+// A company-month page stays under 300 KB even with every list full and
+// long values: its size is bounded by the panels' limits, not the traffic.
+func TestMonthPageSize(t *testing.T) {
+	d := &Data{CompanyID: "1690", StartDate: "2025-03-01", EndDate: "2025-03-31", PreviousStart: "2025-01-29", PreviousEnd: "2025-02-28"}
+	long := func(i int) string { return "/" + strings.Repeat("segment/", 100) + strings.Repeat("x", i) } // 800+ bytes
+	for i := range 31 {
+		d.Daily = append(d.Daily, Day{Date: fmt.Sprintf("2025-03-%02d", i+1), Hits: int64(1e6 + i), UniqueVisitors: 1e5, PreviousDate: "2025-02-01", PreviousHits: 9e5})
+	}
+	for h := range 24 {
+		d.Hourly = append(d.Hourly, Hour{Hour: int64(h), Hits: 1e6, UniqueVisitors: 1e5})
+		for dow := 1; dow <= 7; dow++ {
+			d.Heatmap = append(d.Heatmap, Cell{DayOfWeek: int64(dow), Hour: int64(h), Hits: 1e5})
+		}
+	}
+	for s := 100; s < 600; s += 7 {
+		d.StatusCodes = append(d.StatusCodes, Status{Status: int64(s), Hits: 1e5})
+	}
+	for i := range DefaultLimit {
+		p := Path{Path: long(i), Hits: 1e6, UniqueVisitors: 1e5, Bandwidth: 1e9}
+		d.TopPaths, d.StaticFiles = append(d.TopPaths, p), append(d.StaticFiles, p)
+		d.NotFound = append(d.NotFound, NotFound{Path: long(i), Hits: 1e5})
+		d.Referrers = append(d.Referrers, Named{Name: long(i)[:200], Hits: 1e5})
+		g := Group{Name: long(i)[:100], Hits: 1e6, UniqueVisitors: 1e5}
+		d.Browsers, d.Systems, d.Crawlers, d.Countries, d.Networks = append(d.Browsers, g), append(d.Systems, g), append(d.Crawlers, g), append(d.Countries, g), append(d.Networks, g)
+	}
+	rows := [][]any{}
+	for range PanelRows {
+		rows = append(rows, []any{"2025-03-01", long(1)[:200], int64(123456)})
+	}
+	d.Panels = []Panel{{Report: "mine", Title: "Mine", Columns: []string{"date", "what", "hits"}, Rows: rows}}
+	var b bytes.Buffer
+	if err := HTML(&b, d, "ja"); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() > 300<<10 {
+		t.Errorf("a full month's page is %d bytes", b.Len())
+	}
+	t.Logf("%d bytes", b.Len())
 }

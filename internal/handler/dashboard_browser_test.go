@@ -148,6 +148,21 @@ func TestDashboardInABrowser(t *testing.T) {
 		}
 	}
 
+	// Printed: the same cards, charts and tables, on A4 pages.
+	if _, err := chromedp.Call(bctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	printed := read()
+	if printed.Svgs != got.Svgs || printed.Tables != got.Tables || len(printed.Cards) != 6 {
+		t.Errorf("printed: %d chart rects, %d table rows, %d cards", printed.Svgs, printed.Tables, len(printed.Cards))
+	}
+	pdf, err := chromedp.Run(bctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4)))
+	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF")) || len(pdf) < 10000 {
+		t.Errorf("printing: %v, %d bytes", err, len(pdf))
+	}
+	os.WriteFile(filepath.Join(shots, "dashboard.pdf"), pdf, 0o644)
+	chromedp.Call(bctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+
 	// The recorder hears what a page that does run something does.
 	if err := chromedp.Do(bctx, chromedp.Navigate(`data:text/html,<script>console.log("heard");alert("heard")</script>`)); err != nil {
 		t.Fatal(err)
