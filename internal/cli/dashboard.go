@@ -26,8 +26,10 @@ func newDashboard() *cobra.Command {
 		Long: `Computes the dashboard of one company over a date range — summary cards with
 the change against the previous period of the same length, hits per day (the
 previous period drawn behind), hits by hour and by day of week × hour, status
-codes, methods and protocols, top paths, 404 paths and referring sites — from one
-scan of the data, and writes it as one HTML file that opens anywhere: styles and
+codes, methods and protocols, top paths, 404 paths, referring sites, pages vs
+static files, browsers, operating systems and crawlers (countries and networks
+with LAMBDUCK_GEOIP_DB), and your reports marked "-- dashboard: <title>" — from
+two aggregations of the data, and writes it as one HTML file that opens anywhere: styles and
 charts inline, no script, nothing fetched (a Content-Security-Policy forbids it).
 
 With --json it prints the same figures as one JSON document instead, with the
