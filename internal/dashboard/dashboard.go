@@ -61,13 +61,15 @@ WITH t AS NOT MATERIALIZED (
     FROM access_logs
     WHERE date BETWEEN $prev_start AND $end_date
 ), f AS MATERIALIZED (
+    -- Two small tables in one pass: the time keys (q is set), the paths
+    -- (q is NULL).
     SELECT cur, date, q, status, method, protocol, path,
         count(*) AS hits, coalesce(sum(bytes), 0)::BIGINT AS bandwidth
-    FROM t GROUP BY ALL
+    FROM t GROUP BY GROUPING SETS ((cur, date, q, status, method, protocol), (cur, path, status))
 ), qh AS MATERIALIZED (
     -- Every time zone's offset is a whole number of quarter hours, so a
     -- quarter hour lies in one local hour.
-    SELECT q, hour(to_timestamp(q * 900))::INTEGER AS hr FROM (SELECT DISTINCT q FROM f)
+    SELECT q, hour(to_timestamp(q * 900))::INTEGER AS hr FROM (SELECT DISTINCT q FROM f WHERE q IS NOT NULL)
 ), g AS MATERIALIZED (
     SELECT
         CASE WHEN GROUPING(date) = 0 THEN 'daily'
@@ -76,16 +78,19 @@ WITH t AS NOT MATERIALIZED (
              WHEN GROUPING(status) = 0 THEN 'status'
              WHEN GROUPING(method) = 0 THEN 'method'
              WHEN GROUPING(protocol) = 0 THEN 'protocol'
-             WHEN GROUPING(path) = 0 THEN 'path'
              ELSE 'summary' END AS panel,
-        cur, date, dow, hr, status, method, protocol, path,
+        cur, date, dow, hr, status, method, protocol, NULL::VARCHAR AS path,
         sum(hits)::BIGINT AS hits,
         sum(bandwidth)::BIGINT AS bandwidth,
         (sum(hits) FILTER (WHERE status = 404))::BIGINT AS not_found_hits,
         (sum(hits) FILTER (WHERE status BETWEEN 500 AND 599))::BIGINT AS error_hits
     FROM (SELECT f.*, qh.hr, isodow(f.date) AS dow FROM f JOIN qh USING (q))
     GROUP BY GROUPING SETS ((cur), (cur, date), (cur, dow, hr), (cur, hr), (cur, status), (cur, method),
-        (cur, protocol), (cur, path))
+        (cur, protocol))
+    UNION ALL
+    SELECT 'path', cur, NULL, NULL, NULL, NULL, NULL, NULL, path, sum(hits)::BIGINT, sum(bandwidth)::BIGINT,
+        (sum(hits) FILTER (WHERE status = 404))::BIGINT, (sum(hits) FILTER (WHERE status BETWEEN 500 AND 599))::BIGINT
+    FROM f WHERE q IS NULL GROUP BY cur, path
 ), p AS (
     SELECT path, hits, bandwidth, not_found_hits, regexp_matches(path, $static) AS static,
         row_number() OVER (ORDER BY hits DESC, path) AS by_hits,
