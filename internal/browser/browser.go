@@ -24,9 +24,9 @@ const Env = "LAMBDUCK_CHROMIUM"
 // Events is what a page did while it loaded.
 type Events struct {
 	mu       sync.Mutex
-	Requests []string // every URL requested, the page's own first
-	Console  []string // console messages and uncaught exceptions
-	Dialogs  []string // alert, confirm, prompt
+	requests []string // every URL requested, the page's own first
+	console  []string // console messages and uncaught exceptions
+	dialogs  []string // alert, confirm, prompt
 }
 
 func (e *Events) add(list *[]string, s string) {
@@ -39,7 +39,7 @@ func (e *Events) add(list *[]string, s string) {
 func (e *Events) Snapshot() (requests, console, dialogs []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]string(nil), e.Requests...), append([]string(nil), e.Console...), append([]string(nil), e.Dialogs...)
+	return append([]string(nil), e.requests...), append([]string(nil), e.console...), append([]string(nil), e.dialogs...)
 }
 
 // Start launches chromium headless in a fresh profile under dir, without
@@ -64,17 +64,17 @@ func Start(ctx context.Context, chromium, dir string) (context.Context, *Events,
 	err := chromedp.Listen(tctx, func(v any) {
 		switch e := v.(type) {
 		case *network.EventRequestWillBeSent:
-			ev.add(&ev.Requests, e.Request.URL)
+			ev.add(&ev.requests, e.Request.URL)
 		case *runtime.EventConsoleAPICalled:
 			msg := string(e.Type)
 			for _, a := range e.Args {
 				msg += " " + fmt.Sprint(a.Value)
 			}
-			ev.add(&ev.Console, msg)
+			ev.add(&ev.console, msg)
 		case *runtime.EventExceptionThrown:
-			ev.add(&ev.Console, "exception: "+e.ExceptionDetails.Text)
+			ev.add(&ev.console, "exception: "+e.ExceptionDetails.Text)
 		case *page.EventJavascriptDialogOpening:
-			ev.add(&ev.Dialogs, e.Message)
+			ev.add(&ev.dialogs, e.Message)
 			go chromedp.Call(tctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
 		}
 	})

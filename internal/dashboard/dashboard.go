@@ -91,12 +91,12 @@ WITH t AS NOT MATERIALIZED (
     SELECT 'path', cur, NULL, NULL, NULL, NULL, NULL, NULL, path, sum(hits)::BIGINT, sum(bandwidth)::BIGINT,
         (sum(hits) FILTER (WHERE status = 404))::BIGINT, (sum(hits) FILTER (WHERE status BETWEEN 500 AND 599))::BIGINT
     FROM f WHERE q IS NULL GROUP BY cur, path
-), p AS (
-    SELECT path, hits, bandwidth, not_found_hits, regexp_matches(path, $static) AS static,
+), p AS MATERIALIZED (
+    SELECT *,
         row_number() OVER (ORDER BY hits DESC, path) AS by_hits,
         row_number() OVER (ORDER BY not_found_hits DESC, path) AS by_not_found,
-        row_number() OVER (PARTITION BY regexp_matches(path, $static) ORDER BY hits DESC, path) AS by_kind
-    FROM g WHERE panel = 'path' AND cur
+        row_number() OVER (PARTITION BY static ORDER BY hits DESC, path) AS by_kind
+    FROM (SELECT path, hits, bandwidth, not_found_hits, regexp_matches(path, $static) AS static FROM g WHERE panel = 'path' AND cur)
 ), kp AS MATERIALIZED (
     -- The paths whose visitors are shown (top paths and top static files),
     -- numbered for vd's mask.
@@ -401,7 +401,6 @@ func Build(company string, start, end time.Time, rows []Row, limit int, geo *Geo
 	for _, list := range [][]Named{d.Methods, d.Protocols, d.Referrers} {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].Hits > list[j].Hits })
 	}
-	d.Referrers = d.Referrers[:min(len(d.Referrers), limit)]
 	return d, nil
 }
 

@@ -90,9 +90,9 @@ func HTML(w io.Writer, d *Data, lang string) error {
 			}
 			return fmt.Sprint(v)
 		},
-		"label": func(s string) string {
-			if x, ok := l[s]; ok && s == Other {
-				return x
+		"label": func(s string) string { // the one name the page itself gives
+			if s == Other {
+				return l[Other]
 			}
 			return s
 		},
