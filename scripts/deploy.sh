@@ -59,6 +59,7 @@ deploy)
     --query 'LastUpdateStatus' --output text
   aws lambda wait function-updated-v2 --region "$region" --function-name "$FUNCTION"
   out=$(mktemp)
+  trap 'rm -f "$out"' EXIT
   aws lambda invoke --region "$region" --function-name "$FUNCTION" \
     --cli-binary-format raw-in-base64-out --payload '{"report": "hello"}' "$out" > /dev/null
   if ! grep -q '"statusCode":200' "$out"; then

@@ -8,6 +8,11 @@
 # seen once here, not reproducible) is shown in full and tried once more.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The fuzzing engine stops its workers without their clean-up, which left a
+# temp folder behind now and then: every temp file of this run lives here.
+TMPDIR=$(mktemp -d -t lambduck-fuzz-XXXXXX)
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 status=0
 for target in "internal/request FuzzDecode" "internal/report FuzzParse" "internal/ingest FuzzLineParsers"; do
   set -- $target

@@ -55,8 +55,21 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
+# Tests clean up after themselves: they run with a temp folder of their own,
+# which must be empty at the end (a leak is named and fails the run).
+test_tmp=$(mktemp -d -t lambduck-tests-XXXXXX)
+trap 'rm -rf "$test_tmp"' EXIT
+leaks() {
+  left=$(ls -A "$test_tmp")
+  if [ -n "$left" ]; then
+    echo "$1 left in the temp folder: $left" >&2
+    exit 1
+  fi
+}
+
 echo "== go test"
-go test -count=1 "$@" ./...
+TMPDIR="$test_tmp" go test -count=1 "$@" ./...
+leaks "go test"
 
 echo "== fuzzing, briefly (longer by hand: FUZZTIME=5m scripts/fuzz.sh)"
 scripts/fuzz.sh
@@ -66,4 +79,5 @@ echo "== trivy config (Dockerfile, deploy/): no finding outside .trivyignore"
   --ignorefile .trivyignore --exit-code 1 --format table .
 
 echo "== deploy/: Dockerfile (BuildKit parser and lint), Terraform (format, least privilege), deploy scripts"
-(cd deploy && go vet ./... && go test -count=1 "$@" ./...)
+(cd deploy && go vet ./... && TMPDIR="$test_tmp" go test -count=1 "$@" ./...)
+leaks "deploy's tests"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -139,7 +140,7 @@ func TestCommandsLeaveNothingBehind(t *testing.T) {
 	before := engine.LiveInstances()
 	for _, args := range [][]string{
 		{"gen", "--companies", "7", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data},
-		{"gen", "--companies", "7", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data, "--seed", "2"},
+		{"gen", "--companies", "7", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data, "--seed", "2", "--append"},
 		{"compact", "--all", "--threshold", "1", "--grace", "0s"},
 		{"dashboard", "--company", "7", "--start", "2025-04-01", "--end", "2025-04-02", "-o", filepath.Join(dir, "dashboard.html")},
 		{"gen", "--raw", "combined", "--companies", "8", "--rows-per-day", "50", "--start", "2025-04-01", "--end", "2025-04-01", "--out", log},
@@ -184,7 +185,7 @@ func TestCompactCommand(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	t.Setenv("LAMBDUCK_DATA", data)
 	for _, seed := range []string{"1", "2", "3"} {
-		if out, err := run(t, "gen", "--companies", "7", "--rows-per-day", "100", "--start", "2025-04-01", "--end", "2025-04-02", "--seed", seed); err != nil {
+		if out, err := run(t, "gen", "--companies", "7", "--rows-per-day", "100", "--start", "2025-04-01", "--end", "2025-04-02", "--seed", seed, "--append"); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 	}
@@ -224,6 +225,65 @@ func TestCompactCommand(t *testing.T) {
 	} {
 		if _, err := run(t, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error naming %s", args, err, want)
+		}
+	}
+}
+
+// gen leaves an existing dataset alone unless told: with no flags it would
+// write into the demo's folder and change the demo's numbers.
+func TestGenRefusesADataset(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	args := []string{"gen", "--companies", "7", "--rows-per-day", "10", "--start", "2025-04-01", "--end", "2025-04-01", "--out", data}
+	if out, err := run(t, args...); err != nil || !strings.Contains(out, "wrote 10 rows in 1 file ") {
+		t.Fatalf("into an empty root: %v\n%s", err, out)
+	}
+	_, err := run(t, append(args, "--seed", "2")...)
+	if err == nil || !strings.Contains(err.Error(), "already holds a dataset (1 company); --append adds to it") {
+		t.Errorf("into a dataset: %v", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(data, "*", "*", "*")); len(files) != 1 {
+		t.Errorf("the refused run wrote: %v", files)
+	}
+	if out, err := run(t, append(args, "--seed", "2", "--append")...); err != nil {
+		t.Errorf("--append: %v\n%s", err, out)
+	}
+	if files, _ := filepath.Glob(filepath.Join(data, "*", "*", "*")); len(files) != 2 {
+		t.Errorf("after --append: %v", files)
+	}
+	t.Setenv("LAMBDUCK_DATA", "")
+	// With no --out and no LAMBDUCK_DATA, gen's root is the demo's: refused once the demo exists.
+	t.Chdir(dir)
+	if out, err := run(t, "demo"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := run(t, "gen"); err == nil || !strings.Contains(err.Error(), "already holds a dataset (3 companies)") {
+		t.Errorf("gen with no flags after the demo: %v", err)
+	}
+	// A raw log is replaced only with --force.
+	log := filepath.Join(dir, "access.log")
+	raw := []string{"gen", "--raw", "combined", "--companies", "7", "--rows-per-day", "10", "--start", "2025-04-01", "--end", "2025-04-01", "--out", log}
+	if out, err := run(t, raw...); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := run(t, raw...); err == nil || !strings.Contains(err.Error(), "exists; --force replaces it") {
+		t.Errorf("over a raw log: %v", err)
+	}
+	if out, err := run(t, append(raw, "--force")...); err != nil {
+		t.Errorf("--force: %v\n%s", err, out)
+	}
+}
+
+// The demo's folder made from a subfolder of the repository is ignored by
+// git as the top one is.
+func TestDemoFolderIgnoredAnywhere(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	for _, p := range []string{".lambduck/demo/data/x.parquet", "internal/cli/.lambduck/demo/dashboard.html"} {
+		if out, err := exec.Command("git", "-C", "../..", "check-ignore", "-q", p).CombinedOutput(); err != nil {
+			t.Errorf("%s is not ignored: %v %s", p, err, out)
 		}
 	}
 }

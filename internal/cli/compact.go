@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +12,7 @@ import (
 	"lambduck/internal/compact"
 	"lambduck/internal/layout"
 	"lambduck/internal/storage"
+	"lambduck/internal/words"
 )
 
 func newCompact() *cobra.Command {
@@ -155,23 +155,13 @@ func printCompact(w io.Writer, sum compact.Summary, companies int, root string) 
 		after += d.FilesAfter
 		if d.ID != "" {
 			rows += d.Rows
-			days = append(days, d.Company+" "+d.Date+fmt.Sprintf(" (%d → %s)", d.FilesBefore, plural(d.FilesAfter, "file")))
+			days = append(days, d.Company+" "+d.Date+fmt.Sprintf(" (%d → %s)", d.FilesBefore, words.Plural(d.FilesAfter, "file")))
 		}
 	}
 	for _, d := range days {
 		fmt.Fprintf(w, "compacted %s\n", d)
 	}
 	fmt.Fprintf(w, "%s: %s of %s compacted (%s, %s rows); reports read %s instead of %s; %s removed; %.2f s\n",
-		root, plural(sum.Compacted, "day"), plural(len(sum.Days), "day"), plural(companies, "company"),
-		fmt.Sprint(rows), plural(after, "file"), fmt.Sprint(before), plural(sum.Removed, "replaced file"), float64(sum.DurationMS)/1000)
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	if strings.HasSuffix(what, "y") && !strings.HasSuffix(what, "ay") {
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(what, "y"))
-	}
-	return fmt.Sprintf("%d %ss", n, what)
+		root, words.Plural(sum.Compacted, "day"), words.Plural(len(sum.Days), "day"), words.Plural(companies, "company"),
+		fmt.Sprint(rows), words.Plural(after, "file"), fmt.Sprint(before), words.Plural(sum.Removed, "replaced file"), float64(sum.DurationMS)/1000)
 }

@@ -14,6 +14,7 @@ import (
 	"lambduck/internal/handler"
 	"lambduck/internal/request"
 	"lambduck/internal/storage"
+	"lambduck/internal/words"
 )
 
 // The demo dataset: three tenants over three months, so the seed's April
@@ -56,7 +57,7 @@ Needs nothing but this binary: no AWS account, Docker or network.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(out, "%d rows in %d files.\n\n", sum.Rows, sum.Files)
+				fmt.Fprintf(out, "%s in %s.\n\n", words.Plural(sum.Rows, "row"), words.Plural(sum.Files, "file"))
 			}
 			h, err := e.handler()
 			if err != nil {
@@ -128,6 +129,6 @@ func printResult(w io.Writer, res *handler.Result) {
 		}
 		writeTable(w, res.Columns, rows)
 	}
-	fmt.Fprintf(w, "\n%s: %d row(s); read %d files (%.1f MB) in %.1f ms.\n",
-		res.Report, res.RowCount, res.Stats.Files, float64(res.Stats.BytesRead)/1e6, res.Stats.DurationMS)
+	fmt.Fprintf(w, "\n%s: %s; read %s (%.1f MB) in %.1f ms.\n",
+		res.Report, words.Plural(res.RowCount, "row"), words.Plural(res.Stats.Files, "file"), float64(res.Stats.BytesRead)/1e6, res.Stats.DurationMS)
 }

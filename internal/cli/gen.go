@@ -11,6 +11,7 @@ import (
 
 	"lambduck/internal/gen"
 	"lambduck/internal/storage"
+	"lambduck/internal/words"
 )
 
 func newGen() *cobra.Command {
@@ -22,6 +23,8 @@ func newGen() *cobra.Command {
 		seed       int64
 		raw        string
 		offset     string
+		appendTo   bool
+		force      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "gen",
@@ -29,7 +32,13 @@ func newGen() *cobra.Command {
 		Long: `Writes company_id=<id>/date=<YYYY-MM-DD>/gen-<seed>.parquet under the data root,
 one file per company and day, with realistic paths, status codes, visitors,
 user agents and referrers. The rows depend only on the flags: the same seed
-gives the same files, and generating again replaces them.
+gives the same files.
+
+A data root that already holds a dataset (any company_id=… folder) is left
+alone unless --append says to add to it (files of the same seed are replaced,
+other files stay): generating into the demo's folder by accident would
+change the demo's numbers. A raw log that exists is replaced only with
+--force.
 
 The partition date follows LAMBDUCK_TIMEZONE, as ingested data does.
 
@@ -74,6 +83,13 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 				if ro.Root, ro.Key, err = storage.ParseFile(out, e.s3()); err != nil {
 					return fmt.Errorf("--out: %w", err)
 				}
+				if !force {
+					if objs, _, err := ro.Root.List(cmd.Context(), ro.Key, "", nil); err != nil {
+						return fmt.Errorf("--out: %w", err)
+					} else if slices.ContainsFunc(objs, func(o storage.Object) bool { return o.Key == ro.Key }) {
+						return fmt.Errorf("--out: %s exists; --force replaces it", out)
+					}
+				}
 				if offset != "" {
 					t, err := time.Parse("-0700", offset)
 					if err != nil {
@@ -86,6 +102,11 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 				if opts.Root, err = storage.Parse(out, e.s3()); err != nil {
 					return fmt.Errorf("--out: %w", err)
 				}
+				if !appendTo {
+					if err := refuseExistingDataset(cmd, opts.Root); err != nil {
+						return err
+					}
+				}
 				sum, err = gen.Parquet(cmd.Context(), eng, opts, bar.set)
 			}
 			bar.done()
@@ -93,8 +114,8 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 				return err
 			}
 			took := time.Since(began)
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d rows in %d files (%.1f MB) under %s in %s (%.0f rows/s)\n",
-				sum.Rows, sum.Files, float64(sum.Bytes)/1e6, out, took.Round(time.Millisecond), float64(sum.Rows)/took.Seconds())
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s in %s (%.1f MB) under %s in %s (%.0f rows/s)\n",
+				words.Plural(sum.Rows, "row"), words.Plural(sum.Files, "file"), float64(sum.Bytes)/1e6, out, took.Round(time.Millisecond), float64(sum.Rows)/took.Seconds())
 			return nil
 		},
 	}
@@ -106,6 +127,28 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
 	f.IntVar(&rowsPerDay, "rows-per-day", 10000, "rows per company and day")
 	f.Int64Var(&seed, "seed", 1, "seed: the same seed gives the same rows")
 	f.StringVar(&raw, "raw", "", "write a raw log instead of Parquet: combined, alb, cloudfront or jsonl (--out names the file; .gz compresses)")
+	f.BoolVar(&appendTo, "append", false, "write into a data root that already holds a dataset (the same seed's files are replaced)")
+	f.BoolVar(&force, "force", false, "with --raw: replace the log file if it exists")
 	f.StringVar(&offset, "offset", "", "UTC offset written in Combined timestamps, e.g. +0900 (default: LAMBDUCK_TIMEZONE's)")
 	return cmd
+}
+
+// refuseExistingDataset is gen's guard: a root that holds any company's
+// folder is a dataset, and gen adds to one only with --append.
+func refuseExistingDataset(cmd *cobra.Command, root *storage.Root) error {
+	folders, err := root.Folders(cmd.Context(), "")
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	n := 0
+	for _, f := range folders {
+		if strings.HasPrefix(f, "company_id=") {
+			n++
+		}
+	}
+	if n > 0 {
+		return fmt.Errorf("--out: %s already holds a dataset (%s); --append adds to it, or name another --out",
+			root, words.Plural(n, "company"))
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"lambduck/internal/ingest"
 	"lambduck/internal/storage"
+	"lambduck/internal/words"
 )
 
 func newIngest() *cobra.Command {
@@ -127,14 +128,14 @@ func printIngest(w interface{ Write([]byte) (int, error) }, sum ingest.Summary, 
 			fmt.Fprintf(w, "REJECTED %s\n", s.Error)
 			continue
 		}
-		fmt.Fprintf(w, "%s (%s, company %s): %d lines read, %d rows written, %d rejected, %d days\n",
-			s.Source, s.Format, s.Company, s.LinesRead, s.RowsWritten, s.LinesRejected, len(s.Days))
+		fmt.Fprintf(w, "%s (%s, company %s): %s read, %s written, %d rejected, %s\n",
+			s.Source, s.Format, s.Company, words.Plural(s.LinesRead, "line"), words.Plural(s.RowsWritten, "row"), s.LinesRejected, words.Plural(len(s.Days), "day"))
 		for _, r := range s.FirstRejected {
 			fmt.Fprintf(w, "  rejected line %d: %.160q\n", r.Line, r.Text)
 		}
 	}
 	secs := float64(sum.DurationMS) / 1000
-	fmt.Fprintf(w, "total: %d lines read, %d rows written, %d rejected, %d source(s) failed; %.1f MB in %.2f s (%.0f lines/s, %.1f MB/s) into %s\n",
-		sum.LinesRead, sum.RowsWritten, sum.LinesRejected, sum.FailedSources, float64(sum.Bytes)/1e6, secs,
+	fmt.Fprintf(w, "total: %s read, %s written, %d rejected, %s failed; %.1f MB in %.2f s (%.0f lines/s, %.1f MB/s) into %s\n",
+		words.Plural(sum.LinesRead, "line"), words.Plural(sum.RowsWritten, "row"), sum.LinesRejected, words.Plural(sum.FailedSources, "source"), float64(sum.Bytes)/1e6, secs,
 		float64(sum.LinesRead)/max(secs, 0.001), float64(sum.Bytes)/1e6/max(secs, 0.001), out)
 }

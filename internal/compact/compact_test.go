@@ -407,8 +407,16 @@ func TestKilledCompactionChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestKilledCompaction")
 	}
+	// The parent's folder holds the scratch too: a killed child runs no
+	// clean-up, so nothing of it may live in a folder of its own.
+	scratch := filepath.Join(filepath.Dir(dir), "child-scratch")
+	eng, err := engine.New(engine.Settings{Scratch: scratch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
 	root := storage.Folder(dir)
-	o := compact.Options{Root: root, Engine: newEngine(t), Scratch: t.TempDir(), Threshold: 1, Grace: -1}
+	o := compact.Options{Root: root, Engine: eng, Scratch: scratch, Threshold: 1, Grace: -1}
 	if _, err := compact.Run(context.Background(), o, "1690", april1, april3, nil); err != nil {
 		t.Fatal(err)
 	}

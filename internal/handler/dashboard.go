@@ -23,41 +23,44 @@ import (
 // previous period of the same length) in one locked instance, from the
 // files of both periods.
 func (h *Handler) Dashboard(ctx context.Context, company string, start, end time.Time) (*dashboard.Data, error) {
-	d, _, err := h.dashboard(ctx, company, start, end)
+	d, _, _, err := h.dashboard(ctx, company, start, end)
 	return d, err
 }
 
-func (h *Handler) dashboard(ctx context.Context, company string, start, end time.Time) (*dashboard.Data, Stats, error) {
-	var st Stats
+func (h *Handler) dashboard(ctx context.Context, company string, start, end time.Time) (_ *dashboard.Data, st Stats, warnings []string, err error) {
 	if !layout.ValidCompanyID(company) {
-		return nil, st, &request.Error{Field: "company_id", Msg: fmt.Sprintf("%q must match %s", company, layout.CompanyIDRule)}
+		return nil, st, nil, &request.Error{Field: "company_id", Msg: fmt.Sprintf("%q must match %s", company, layout.CompanyIDRule)}
 	}
 	if end.Before(start) {
-		return nil, st, &request.Error{Field: "end_date", Msg: fmt.Sprintf("%s is before start_date %s", end.Format(layout.DateFormat), start.Format(layout.DateFormat))}
+		return nil, st, nil, &request.Error{Field: "end_date", Msg: fmt.Sprintf("%s is before start_date %s", end.Format(layout.DateFormat), start.Format(layout.DateFormat))}
 	}
 	ctx, cancel := withQueryDeadline(ctx)
 	defer cancel()
 	prev, _ := dashboard.Previous(start, end)
 	sel, err := h.store.Select(ctx, company, prev, end)
 	if err != nil {
-		return nil, st, err
+		return nil, st, nil, err
 	}
 	st = selectionStats(sel)
 	id := requestID(withRequestID(ctx))
+	inRange := sel.PathsWithin(start, end)
+	if len(inRange) == 0 {
+		warnings = append(warnings, h.noData(id, company, start, end))
+	}
 	geo, err := h.geo.load(ctx, h.cfg.GeoIP, h.s3)
 	if err != nil {
-		return nil, st, err
+		return nil, st, nil, err
 	}
 	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: company, SQL: dashboard.SQL, Files: sel.Paths(), DefineView: true,
 		Args: map[string]any{report.ParamStartDate: start, report.ParamEndDate: end, "prev_start": prev, "limit": dashboard.DefaultLimit,
 			"static": dashboard.StaticPattern, "geo": geo != nil}})
 	if err != nil {
-		return nil, st, err
+		return nil, st, nil, err
 	}
 	defer sess.Close()
 	rows, err := sess.Query(ctx)
 	if err != nil {
-		return nil, st, err
+		return nil, st, nil, err
 	}
 	defer rows.Close()
 	var all []dashboard.Row
@@ -65,14 +68,14 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 		all = append(all, rows.Row())
 	}
 	if err := rows.Err(); err != nil {
-		return nil, st, err
+		return nil, st, nil, err
 	}
 	d, err := dashboard.Build(company, start, end, all, dashboard.DefaultLimit, geo)
 	if err != nil {
-		return nil, st, err
+		return nil, st, nil, err
 	}
-	d.Panels, err = h.userPanels(ctx, id, company, start, end, sel.PathsWithin(start, end))
-	return d, st, err
+	d.Panels, err = h.userPanels(ctx, id, company, start, end, inRange)
+	return d, st, warnings, err
 }
 
 // userPanels runs the reports whose header asks for a dashboard panel over
@@ -148,12 +151,12 @@ func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Tim
 	if req.Format == "html" && !inPage && h.output == nil {
 		return nil, &request.Error{Field: "format", Msg: "html pages are written to LAMBDUCK_OUTPUT, which this deployment does not set"}
 	}
-	d, st, err := h.dashboard(ctx, req.CompanyID, req.StartDate, req.EndDate)
+	d, st, warnings, err := h.dashboard(ctx, req.CompanyID, req.StartDate, req.EndDate)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{RequestID: id, Report: dashboard.Name, CompanyID: req.CompanyID, Format: req.Format,
-		StartDate: d.StartDate, EndDate: d.EndDate, Params: map[string]any{"lang": lang}, Stats: st}
+		StartDate: d.StartDate, EndDate: d.EndDate, Params: map[string]any{"lang": lang}, Stats: st, Warnings: warnings}
 	if req.Format == "json" {
 		res.Dashboard = d
 		res.Stats.DurationMS = ms(h.now().Sub(start))

@@ -52,6 +52,14 @@ func New(cfg config.Config, log *slog.Logger) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("LAMBDUCK_DATA: %w", err)
 	}
+	if err := data.MustExist(); err != nil {
+		// A typo would otherwise answer every report with zeros.
+		if cfg.Data == config.DefaultCLIData {
+			return nil, fmt.Errorf("LAMBDUCK_DATA: the demo's data root (%s) is not in this folder: "+
+				"run `lambduck demo` here first, or set LAMBDUCK_DATA", cfg.Data)
+		}
+		return nil, fmt.Errorf("LAMBDUCK_DATA: %w", err)
+	}
 	h := &Handler{cfg: cfg, catalog: catalog, s3: s3, log: log, now: time.Now}
 	if cfg.Output != "" {
 		if h.output, err = storage.Parse(cfg.Output, s3); err != nil {
@@ -143,6 +151,9 @@ func (h *Handler) run(ctx context.Context, id string, start time.Time, req *requ
 		args[report.ParamEndDate] = req.EndDate
 	}
 	res.Stats = selectionStats(sel)
+	if rep.NeedsData && len(sel.Files) == 0 {
+		res.Warnings = append(res.Warnings, h.noData(id, req.CompanyID, req.StartDate, req.EndDate))
+	}
 	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: req.CompanyID, SQL: rep.SQL, Args: args, Files: sel.Paths(), DefineView: rep.NeedsData})
 	if err != nil {
 		return nil, err
@@ -175,6 +186,14 @@ func (h *Handler) run(ctx context.Context, id string, start time.Time, req *requ
 	}
 	res.Stats.DurationMS = ms(h.now().Sub(start))
 	return res, nil
+}
+
+// noData is the warning of a request whose company has no files in its
+// range; the log names the data root too (the caller may not know it).
+func (h *Handler) noData(id, company string, start, end time.Time) string {
+	msg := fmt.Sprintf("no data found for company_id %s from %s to %s", company, start.Format(layout.DateFormat), end.Format(layout.DateFormat))
+	h.log.Warn(msg, "request_id", id, "data", h.cfg.Data)
+	return msg
 }
 
 // selectionStats is what reading a selection cost, for the answer's stats.

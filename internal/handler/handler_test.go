@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -86,6 +87,7 @@ type body struct {
 	Location  string          `json:"location"`
 	Params    map[string]any  `json:"params"`
 	Stats     json.RawMessage `json:"stats"`
+	Warnings  []string        `json:"warnings"`
 	stats     struct {
 		Files     int   `json:"files"`
 		BytesRead int64 `json:"bytes_read"`
@@ -264,6 +266,8 @@ func TestBadInputThenValid(t *testing.T) {
 		{"unknown report", `{"report": "drop_tables", "company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-03"}`, 404, "report"},
 		{"unknown parameter", `{"report": "top_paths", "company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-03", "params": {"lmit": 5}}`, 400, "params.lmit"},
 		{"mistyped parameter", `{"report": "top_paths", "company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-03", "params": {"limit": "5 OR 1=1"}}`, 400, "params.limit"},
+		{"negative limit", `{"report": "top_paths", "company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-03", "params": {"limit": -1}}`, 400, "params.limit: -1 is below the minimum 1"},
+		{"limit over the maximum", `{"report": "not_found", "company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-03", "params": {"limit": 1000001}}`, 400, "params.limit: 1000001 is above the maximum 1000000"},
 		{"5 MB event", `{"company_id": "1690", "params": {"x": "` + strings.Repeat("A", 5<<20) + `"}}`, 400, "event"},
 		{"export without LAMBDUCK_OUTPUT", `{"company_id": "1690", "start_date": "2025-04-01", "end_date": "2025-04-03", "format": "csv"}`, 400, "LAMBDUCK_OUTPUT"},
 	}
@@ -432,5 +436,54 @@ func TestFunctionURLEvent(t *testing.T) {
 		if status != 200 || fmt.Sprint(b.Data) != fmt.Sprint(direct.Data) {
 			t.Errorf("%s: %d %v, want %v", name, status, b.Data, direct.Data)
 		}
+	}
+}
+
+// A company with no files in the range is answered (zeros are correct), but
+// with stats.files 0 and a warning, in the answer and in the log: a typo in
+// the company must not look like a month without traffic.
+func TestNoDataIsAWarning(t *testing.T) {
+	var logged bytes.Buffer
+	h, err := New(testConfig(t), slog.New(slog.NewJSONHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	want := "no data found for company_id 9999 from 2025-04-01 to 2025-04-03"
+	for _, report := range []string{"access_summary", "dashboard"} {
+		status, b := call(t, h, `{"report": "`+report+`", "company_id": "9999", "start_date": "2025-04-01", "end_date": "2025-04-03"}`)
+		if status != 200 || b.stats.Files != 0 || len(b.Warnings) != 1 || b.Warnings[0] != want {
+			t.Errorf("%s: %d, files %d, warnings %q; want 200, 0 files and %q", report, status, b.stats.Files, b.Warnings, want)
+		}
+	}
+	if n := strings.Count(logged.String(), want); n != 2 {
+		t.Errorf("the log holds the warning %d times, want 2:\n%s", n, logged.String())
+	}
+	// Data in the range: no warning. A report that reads no data: none either.
+	for _, event := range []string{seedEvent, `{"report": "hello"}`} {
+		if _, b := call(t, h, event); b.Warnings != nil {
+			t.Errorf("%s: warnings %q", event, b.Warnings)
+		}
+	}
+	// The dashboard's previous period has data, the range has none: still a warning.
+	_, b := call(t, h, `{"report": "dashboard", "company_id": "1690", "start_date": "2025-04-06", "end_date": "2025-04-14"}`)
+	if len(b.Warnings) != 1 {
+		t.Errorf("a dashboard whose only data is the previous period's: warnings %q", b.Warnings)
+	}
+}
+
+// A data root folder that does not exist is a configuration error at start,
+// naming the variable and the absolute folder; so is a relative root read
+// from another folder.
+func TestMissingDataRoot(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Data = filepath.Join(t.TempDir(), "dtaa")
+	if _, err := New(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil))); err == nil ||
+		!strings.Contains(err.Error(), "LAMBDUCK_DATA") || !strings.Contains(err.Error(), cfg.Data+" does not exist") {
+		t.Errorf("a missing root: %v", err)
+	}
+	cfg.Data = "relative/data"
+	if _, err := New(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "LAMBDUCK_DATA") {
+		t.Errorf("a relative root that is not here: %v", err)
 	}
 }

@@ -24,6 +24,9 @@ type Result struct {
 	Location string  `json:"location,omitempty"` // an export: a path or s3://bucket/key
 	URL      string  `json:"url,omitempty"`      // an export to S3: a presigned GET URL
 	Stats    Stats   `json:"stats"`
+	// Warnings are what the caller should know about a correct answer: no
+	// data for the company and range (a typo looks like a quiet month).
+	Warnings []string `json:"warnings,omitempty"`
 	// Dashboard is the dashboard report's document (format json).
 	Dashboard *dashboard.Data `json:"dashboard,omitempty"`
 	// Page is the dashboard's HTML page when it is the answer itself (format

@@ -174,7 +174,7 @@ func TestNotALogRejectedWhole(t *testing.T) {
 			t.Errorf("%s: %+v", s.Source, s)
 		}
 	}
-	if !strings.Contains(sum.Sources[1].Error, "binary") || !strings.Contains(sum.Sources[3].Error, "10 of 12 lines did not parse") {
+	if !strings.Contains(sum.Sources[1].Error, "binary") || !strings.Contains(sum.Sources[3].Error, "not a combined log: 10 of 12 lines did not parse") {
 		t.Errorf("messages: %q / %q", sum.Sources[1].Error, sum.Sources[3].Error)
 	}
 	if n := len(rowsIn(t, root)); n != 300 {
@@ -353,5 +353,18 @@ func TestProgressInsideAFile(t *testing.T) {
 	}
 	if inside < 2 || seen[len(seen)-1] != size {
 		t.Errorf("progress %v for a %d-byte file: want figures inside the file, then its size", seen, size)
+	}
+}
+
+// The message says "an alb log" (English, not "a alb log").
+func TestNotALogMessageReads(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
+	prose := filepath.Join(dir, "prose.log")
+	if err := os.WriteFile(prose, []byte("not\nan\nalb\nlog\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := ingestFiles(t, root, Options{Company: "1690", Format: "alb"}, prose)
+	if e := sum.Sources[0].Error; !strings.Contains(e, "not an alb log: 4 of 4 lines did not parse") {
+		t.Errorf("%q", e)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"lambduck/internal/engine"
 	"lambduck/internal/layout"
 	"lambduck/internal/storage"
+	"lambduck/internal/words"
 )
 
 // Options say where ingested rows go and how sources are read.
@@ -216,7 +217,7 @@ func ingestOne(ctx context.Context, eng *engine.Engine, tool *engine.Tool, n int
 		}
 	}
 	if okRows == 0 || fs.LinesRejected*2 > fs.LinesRead {
-		msg := fmt.Sprintf("%s: not a %s log: %d of %d lines did not parse", src.Identity, fs.Format, fs.LinesRejected, fs.LinesRead)
+		msg := fmt.Sprintf("%s: not %s log: %d of %s did not parse", src.Identity, words.A(fs.Format), fs.LinesRejected, words.Plural(fs.LinesRead, "line"))
 		if len(fs.FirstRejected) > 0 {
 			msg += fmt.Sprintf(" (line %d: %.120q)", fs.FirstRejected[0].Line, fs.FirstRejected[0].Text)
 		}

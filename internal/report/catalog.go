@@ -143,7 +143,7 @@ func (r *Report) Bind(given map[string]any) (map[string]any, error) {
 	for _, p := range r.Params {
 		declared[p.Name] = true
 		v, ok := given[p.Name]
-		if !ok {
+		if !ok || v == nil { // null means the default, as an absent value does
 			if p.Required {
 				return nil, &ParamError{p.Name, fmt.Sprintf("required by report %s (%s)", r.Name, p.Type)}
 			}
@@ -151,6 +151,9 @@ func (r *Report) Bind(given map[string]any) (map[string]any, error) {
 			continue
 		}
 		typed, err := p.Type.FromJSON(v)
+		if err == nil {
+			err = p.check(typed)
+		}
 		if err != nil {
 			return nil, &ParamError{p.Name, err.Error()}
 		}

@@ -46,6 +46,7 @@ type Param struct {
 	Type       Type
 	Default    any  // typed value; nil when Required
 	Required   bool // no default in the header
+	Min, Max   any  // typed bounds from the header's min and max; nil when absent
 	rawDefault string
 }
 
@@ -117,11 +118,17 @@ func Parse(name, source, text string) (*Report, error) {
 	return r, nil
 }
 
-// parseParam reads "<name> <type> [default <value>]".
+// paramSyntax is what a param line looks like, for errors.
+const paramSyntax = `"<name> <type> [default <value>] [min <value>] [max <value>]"`
+
+// parseParam reads "<name> <type> [default <value>] [min <value>] [max <value>]".
+// A string's default is the rest of the line (it may hold spaces), so for
+// strings default comes last and there are no bounds; the bounds of an
+// integer, double or date are inclusive.
 func parseParam(s string) (Param, error) {
 	fields := strings.Fields(s)
 	if len(fields) < 2 {
-		return Param{}, fmt.Errorf("param %q: want \"<name> <type> [default <value>]\"", s)
+		return Param{}, fmt.Errorf("param %q: want %s", s, paramSyntax)
 	}
 	p := Param{Name: fields[0]}
 	if !paramRE.MatchString(p.Name) {
@@ -136,23 +143,72 @@ func parseParam(s string) (Param, error) {
 		return Param{}, fmt.Errorf("param %s: %w", p.Name, err)
 	}
 	p.Type = t
-	switch {
-	case len(fields) == 2:
-		p.Required = true
-	case fields[2] == "default" && len(fields) >= 4:
-		// The default is the rest of the line, so string defaults may hold spaces.
-		_, rest, _ := strings.Cut(s, " default ")
-		p.rawDefault = strings.TrimSpace(rest)
-		v, err := t.FromString(p.rawDefault)
+	p.Required = true
+	for rest := fields[2:]; len(rest) > 0; rest = rest[2:] {
+		if len(rest) < 2 {
+			return Param{}, fmt.Errorf("param %q: %q needs a value; want %s", s, rest[0], paramSyntax)
+		}
+		key, text := rest[0], rest[1]
+		if key == "default" && t == String {
+			// The default is the rest of the line, so string defaults may hold spaces.
+			_, text, _ = strings.Cut(s, " default ")
+			text = strings.TrimSpace(text)
+			rest = rest[:2]
+		}
+		v, err := t.FromString(text)
 		if err != nil {
+			return Param{}, fmt.Errorf("param %s: %s: %w", p.Name, key, err)
+		}
+		switch {
+		case key == "default" && p.Required:
+			p.rawDefault, p.Default, p.Required = text, v, false
+		case (key == "min" || key == "max") && t.ordered():
+			if key == "min" {
+				p.Min = v
+			} else {
+				p.Max = v
+			}
+		case key == "min" || key == "max":
+			return Param{}, fmt.Errorf("param %s: a %s has no %s (only integer, double and date have bounds)", p.Name, t, key)
+		default:
+			return Param{}, fmt.Errorf("param %q: want %s", s, paramSyntax)
+		}
+	}
+	if p.Min != nil && p.Max != nil && compare(p.Min, p.Max) > 0 {
+		return Param{}, fmt.Errorf("param %s: min %v is above max %v", p.Name, p.Min, p.Max)
+	}
+	if !p.Required {
+		if err := p.check(p.Default); err != nil {
 			return Param{}, fmt.Errorf("param %s: default: %w", p.Name, err)
 		}
-		p.Default = v
-	default:
-		return Param{}, fmt.Errorf("param %q: want \"<name> <type> [default <value>]\"", s)
 	}
 	return p, nil
 }
 
+// check says why a typed value is outside the parameter's bounds.
+func (p Param) check(v any) error {
+	if p.Min != nil && compare(v, p.Min) < 0 {
+		return fmt.Errorf("%s is below the minimum %s", show(v), show(p.Min))
+	}
+	if p.Max != nil && compare(v, p.Max) > 0 {
+		return fmt.Errorf("%s is above the maximum %s", show(v), show(p.Max))
+	}
+	return nil
+}
+
 // DefaultText is the default as written in the header ("" when required).
 func (p Param) DefaultText() string { return p.rawDefault }
+
+// Bounds is the inclusive range a value must lie in, as the header wrote it
+// ("1…10000", "≥ 1", "≤ 10000"), or "" without bounds.
+func (p Param) Bounds() string {
+	switch {
+	case p.Min != nil && p.Max != nil:
+		return show(p.Min) + "…" + show(p.Max)
+	case p.Min != nil:
+		return "≥ " + show(p.Min)
+	case p.Max != nil:
+		return "≤ " + show(p.Max)
+	}
+	return ""
+}

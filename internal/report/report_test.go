@@ -56,6 +56,11 @@ func TestParseRejects(t *testing.T) {
 		{"unknown_key", "-- limit: 5\nSELECT 1", "unknown header key"},
 		{"unterminated", "SELECT 'abc", "unterminated"},
 		{"Bad-Name", "SELECT 1", "name must match"},
+		{"bound_on_string", "-- param: x string min a\nSELECT $x", "a string has no min"},
+		{"min_above_max", "-- param: x integer min 5 max 1\nSELECT $x", "min 5 is above max 1"},
+		{"default_out_of_bounds", "-- param: x integer default 0 min 1\nSELECT $x", "default: 0 is below the minimum 1"},
+		{"bound_no_value", "-- param: x integer default 1 max\nSELECT $x", `"max" needs a value`},
+		{"bad_bound", "-- param: x date max soon\nSELECT $x", "max"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -114,11 +119,20 @@ func TestBind(t *testing.T) {
 		}
 	}
 
+	// null means the default; a required parameter stays required.
+	if got, err := r.Bind(map[string]any{"day": "2025-04-01", "limit": nil}); err != nil || got["limit"] != int64(20) {
+		t.Errorf("limit null: %v, %v; want the default 20", got["limit"], err)
+	}
+	if _, err := r.Bind(map[string]any{"day": nil}); err == nil || !strings.Contains(err.Error(), "params.day: required") {
+		t.Errorf("day null: %v; want it required", err)
+	}
+
 	bad := []struct {
 		given map[string]any
 		want  string
 	}{
 		{map[string]any{}, "params.day: required"},
+		{map[string]any{"day": "2025-04-01", "limit": true}, "want an integer"},
 		{map[string]any{"day": "2025-02-30"}, "params.day"},
 		{map[string]any{"day": "2025-04-01", "limit": json.Number("1.5")}, "params.limit"},
 		{map[string]any{"day": "2025-04-01", "limit": true}, "params.limit: is a JSON boolean"},
@@ -132,6 +146,44 @@ func TestBind(t *testing.T) {
 		_, err := r.Bind(b.given)
 		if err == nil || !strings.Contains(err.Error(), b.want) || !errors.As(err, new(*ParamError)) {
 			t.Errorf("Bind(%v) = %v, want a ParamError containing %q", b.given, err, b.want)
+		}
+	}
+}
+
+// Bounds from the header are checked with the other parameter checks and
+// named in the error: a negative limit is the caller's mistake, not DuckDB's.
+func TestBounds(t *testing.T) {
+	r, err := Parse("x", "test", "-- param: limit integer default 10 min 1 max 10000\n-- param: ratio double default 0.5 min 0 max 1\n-- param: since date default 2025-01-01 min 2020-01-01\n-- param: q string default a max b\nSELECT $limit, $ratio, $since, $q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := r.Params[3]; q.DefaultText() != "a max b" || q.Bounds() != "" {
+		t.Errorf("a string's default is the rest of the line: %q, bounds %q", q.DefaultText(), q.Bounds())
+	}
+	if b := r.Params[0].Bounds(); b != "1…10000" {
+		t.Errorf("limit bounds %q", b)
+	}
+	for _, ok := range []map[string]any{{"limit": json.Number("1")}, {"limit": "10000"}, {"ratio": json.Number("0")}, {"since": "2020-01-01"}} {
+		if _, err := r.Bind(ok); err != nil {
+			t.Errorf("Bind(%v): %v", ok, err)
+		}
+	}
+	for given, want := range map[string]string{
+		`{"limit": -1}`:           "params.limit: -1 is below the minimum 1",
+		`{"limit": 0}`:            "params.limit: 0 is below the minimum 1",
+		`{"limit": "10001"}`:      "params.limit: 10001 is above the maximum 10000",
+		`{"ratio": 1.5}`:          "params.ratio: 1.5 is above the maximum 1",
+		`{"since": "2019-12-31"}`: "params.since: 2019-12-31 is below the minimum 2020-01-01",
+	} {
+		dec := json.NewDecoder(strings.NewReader(given))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		_, err := r.Bind(m)
+		if err == nil || err.Error() != want || !errors.As(err, new(*ParamError)) {
+			t.Errorf("Bind(%s) = %v, want %q", given, err, want)
 		}
 	}
 }

@@ -1,12 +1,15 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"lambduck/internal/layout"
+	"lambduck/internal/words"
 )
 
 // Type is a report parameter's declared type.
@@ -79,10 +82,32 @@ func (t Type) FromJSON(v any) (any, error) {
 		if t == Boolean {
 			return x, nil
 		}
-	case nil:
-		return nil, fmt.Errorf("is null; want a %s", t)
 	}
-	return nil, fmt.Errorf("is a JSON %s; want a %s", jsonKind(v), t)
+	return nil, fmt.Errorf("is a JSON %s; want %s", jsonKind(v), words.A(string(t)))
+}
+
+// ordered reports whether values of the type have bounds (min, max).
+func (t Type) ordered() bool { return t == Integer || t == Double || t == Date }
+
+// compare orders two typed values of one ordered type: -1, 0 or +1.
+func compare(a, b any) int {
+	switch x := a.(type) {
+	case int64:
+		return cmp.Compare(x, b.(int64))
+	case float64:
+		return cmp.Compare(x, b.(float64))
+	case time.Time:
+		return x.Compare(b.(time.Time))
+	}
+	return 0
+}
+
+// show writes a typed value as a header or a query string would.
+func show(v any) string {
+	if d, ok := v.(time.Time); ok {
+		return d.Format(layout.DateFormat)
+	}
+	return fmt.Sprint(v)
 }
 
 func jsonKind(v any) string {

@@ -101,6 +101,27 @@ func ParseFile(location string, s3 *bucket.Provider) (*Root, string, error) {
 // String is the location as given.
 func (r *Root) String() string { return r.spec }
 
+// MustExist returns an error naming the absolute folder when a folder root
+// does not exist or is not a folder: a mistyped or relative root would
+// otherwise read as a root without data. An S3 root is not checked here
+// (that would cost a request at every start; a missing bucket fails the
+// first request with S3's own error).
+func (r *Root) MustExist() error {
+	if r.Remote() {
+		return nil
+	}
+	fi, err := os.Stat(r.dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the folder %s does not exist", r.dir)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a folder", r.dir)
+	}
+	return nil
+}
+
 // Remote reports whether reading an object means downloading it.
 func (r *Root) Remote() bool { return r.dir == "" }
 

@@ -1,6 +1,6 @@
 -- name: not_found
 -- description: Paths answered with 404, most frequent first
--- param: limit integer default 100
+-- param: limit integer default 100 min 1 max 1000000
 SELECT path, count(*) AS hits
 FROM access_logs
 WHERE status = 404

@@ -1,6 +1,6 @@
 -- name: top_paths
 -- description: Most requested paths in the range
--- param: limit integer default 20
+-- param: limit integer default 20 min 1 max 1000000
 SELECT
     path,
     count(*) AS hits,
