@@ -12,7 +12,7 @@ screenshot: ## docs/dashboard.png, the README's picture: the demo's dashboard in
 	go run ./cmd/lambduck-screenshot --height 800 .lambduck/demo/dashboard.html docs/dashboard.png
 
 build: ## the CLI for this machine, in dist/lambduck
-	go build -o dist/lambduck ./cmd/lambduck
+	go build -ldflags "-X lambduck/internal/cli.Commit=$$(git rev-parse --short=12 HEAD 2>/dev/null)" -o dist/lambduck ./cmd/lambduck
 
 bench: build ## the benchmark (cmd/lambduck-bench) against dist/lambduck; run make test once first (it installs versitygw and aws-lambda-rie)
 	go run ./cmd/lambduck-bench --bootstrap dist/lambduck $(BENCH_FLAGS)

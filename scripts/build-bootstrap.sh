@@ -27,7 +27,9 @@ static=$(mktemp -d)
 trap 'rm -rf "$static"' EXIT
 ln -s "$libstdcxx" "$static/libstdc++.a"
 mkdir -p "$(dirname "$out")"
+# The commit --version prints (the build may run with -buildvcs=false, or without .git).
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
 CGO_ENABLED=1 go build -trimpath -tags lambda.norpc \
-  -ldflags "-s -w -linkmode external -extldflags '-L$static -static-libstdc++'" \
+  -ldflags "-s -w -linkmode external -extldflags '-L$static -static-libstdc++' -X lambduck/internal/cli.Commit=$commit" \
   -o "$out" ./cmd/lambduck
 echo "built $out ($(du -h "$out" | cut -f1))"

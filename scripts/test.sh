@@ -58,6 +58,7 @@ go vet ./...
 # Tests clean up after themselves: they run with a temp folder of their own,
 # which must be empty at the end (a leak is named and fails the run).
 test_tmp=$(mktemp -d -t lambduck-tests-XXXXXX)
+chmod 755 "$test_tmp" # the emulator tests run the function as the user nobody, as /tmp allows
 trap 'rm -rf "$test_tmp"' EXIT
 leaks() {
   left=$(ls -A "$test_tmp")

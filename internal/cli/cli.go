@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,9 @@ func Main(args []string) int {
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
 		var ec exitCode
+		if errors.Is(err, errVersionShown) {
+			return 0
+		}
 		if errors.As(err, &ec) {
 			return int(ec)
 		}
@@ -36,6 +40,9 @@ func Main(args []string) int {
 	}
 	return 0
 }
+
+// errVersionShown ends a command after --version printed what it prints.
+var errVersionShown = errors.New("version shown")
 
 // exitCode ends a command with a status but no further message.
 type exitCode int
@@ -53,17 +60,37 @@ The same binary is the Lambda function (started as bootstrap with
 AWS_LAMBDA_RUNTIME_API set) and this command-line tool, which runs the very
 same handler in-process against a local folder.
 
-Configuration comes from the environment: LAMBDUCK_DATA (data root, default
-.lambduck/demo/data here), LAMBDUCK_OUTPUT, LAMBDUCK_REPORTS,
-LAMBDUCK_TIMEZONE, LAMBDUCK_SCRATCH, LAMBDUCK_MAX_DAYS, LAMBDUCK_LOG_LEVEL.
-docs/operations.md lists every setting.`,
+Configuration comes from the environment (docs/operations.md has each
+setting's default and limits):
+
+` + settingsHelp(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		// --version works on every command, before its arguments are checked.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if v, _ := cmd.Flags().GetBool("version"); v {
+				fmt.Fprint(cmd.OutOrStdout(), version())
+				return errVersionShown
+			}
+			return nil
+		},
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.PersistentFlags().Bool("version", false, "print the build's commit and the embedded DuckDB's version")
+	root.PersistentFlags().String("logs", "", "log lines on standard error: text (short lines; the default on a terminal) or json (the default elsewhere, and in Lambda)")
 	root.AddCommand(newDemo(), newInvoke(), newIngest(), newGen(), newCompact(), newDashboard(), newReports())
 	return root
+}
+
+// settingsHelp lists the environment variables the configuration reads.
+func settingsHelp() string {
+	var b strings.Builder
+	for _, s := range config.Settings {
+		fmt.Fprintf(&b, "  %-30s %s\n", s[0], s[1])
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // env is what a command needs from the environment, built the same way the
@@ -73,12 +100,30 @@ type env struct {
 	log *slog.Logger
 }
 
-func loadEnv(defaultLevel slog.Level) (env, error) {
+// loadEnv reads the configuration and makes the command's logger: short
+// text lines on a terminal, JSON lines elsewhere, or as --logs (or
+// LAMBDUCK_LOG_FORMAT) says.
+func loadEnv(cmd *cobra.Command, defaultLevel slog.Level) (env, error) {
 	cfg, err := config.Env(false)
 	if err != nil {
 		return env{}, err
 	}
-	return env{cfg: cfg, log: config.Logger(os.Getenv, defaultLevel)}, nil
+	format := cfg.LogFormat
+	if f := cmd.Flags().Lookup("logs"); f != nil && f.Changed {
+		format = f.Value.String()
+	}
+	switch format {
+	case "":
+		format = "json"
+		if isTerminal(cmd.ErrOrStderr()) {
+			format = "text"
+		}
+	case "json", "text":
+	default:
+		return env{}, fmt.Errorf("--logs: %q is not json or text", format)
+	}
+	log := config.NewLogger(cmd.ErrOrStderr(), config.LogLevel(os.Getenv, defaultLevel), format == "text")
+	return env{cfg: cfg, log: log}, nil
 }
 
 func (e env) handler() (*handler.Handler, error) { return handler.New(e.cfg, e.log) }

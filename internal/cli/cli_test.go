@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"lambduck/internal/config"
 	"lambduck/internal/engine"
 	"lambduck/internal/s3test"
 )
@@ -21,6 +24,16 @@ func run(t *testing.T, args ...string) (string, error) {
 	root.SetArgs(args)
 	err := root.Execute()
 	return out.String() + errOut.String(), err
+}
+
+// run2 is run with standard output and standard error apart.
+func run2(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := newRoot(&out, &errOut)
+	root.SetArgs(args)
+	err = root.Execute()
+	return out.String(), errOut.String(), err
 }
 
 func TestDemoFromNothing(t *testing.T) {
@@ -195,7 +208,7 @@ func TestCompactCommand(t *testing.T) {
 	}
 	summary := func() string {
 		t.Helper()
-		out, err := run(t, "invoke", event)
+		out, _, err := run2(t, "invoke", event)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
@@ -284,6 +297,140 @@ func TestDemoFolderIgnoredAnywhere(t *testing.T) {
 	for _, p := range []string{".lambduck/demo/data/x.parquet", "internal/cli/.lambduck/demo/dashboard.html"} {
 		if out, err := exec.Command("git", "-C", "../..", "check-ignore", "-q", p).CombinedOutput(); err != nil {
 			t.Errorf("%s is not ignored: %v %s", p, err, out)
+		}
+	}
+}
+
+// invoke prints for people and for scripts: a table with bandwidth in
+// binary units, json, csv, ndjson, or the raw Lambda response (the default
+// off a terminal), --pretty indenting the body too; errors and warnings on
+// standard error with exit 1.
+func TestInvokeOutputs(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	t.Setenv("LAMBDUCK_DATA", data)
+	if out, err := run(t, "gen", "--companies", "7", "--rows-per-day", "200", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	event := func(s string) string {
+		p := filepath.Join(t.TempDir(), "event.json")
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	paths := event(`{"report": "top_paths", "company_id": "7", "start_date": "2025-04-01", "end_date": "2025-04-02", "params": {"limit": 3}}`)
+
+	raw, _, err := run2(t, "invoke", paths)
+	if err != nil || !strings.HasPrefix(raw, `{"statusCode":200,`) {
+		t.Errorf("off a terminal the default is the raw response: %v\n%s", err, raw)
+	}
+	table, err := run(t, "invoke", "--format", "table", paths)
+	if err != nil || !regexp.MustCompile(`(?m)^path +hits +unique_visitors +bandwidth$`).MatchString(table) ||
+		!regexp.MustCompile(`\d+\.\d (KiB|MiB)`).MatchString(table) || !strings.Contains(table, "top_paths: 3 rows; read 2 files (") {
+		t.Errorf("table: %v\n%s", err, table)
+	}
+	js, _, err := run2(t, "invoke", "--format", "json", paths)
+	var body struct {
+		Columns []string `json:"columns"`
+		Data    [][]any  `json:"data"`
+	}
+	if err != nil || json.Unmarshal([]byte(js), &body) != nil || len(body.Data) != 3 || !strings.Contains(js, "\n  \"columns\"") {
+		t.Errorf("json: %v\n%s", err, js)
+	}
+	csvOut, _, err := run2(t, "invoke", "--format", "csv", paths)
+	lines := strings.Split(strings.TrimSpace(csvOut), "\n")
+	if err != nil || len(lines) != 4 || lines[0] != "path,hits,unique_visitors,bandwidth" {
+		t.Errorf("csv: %v\n%s", err, csvOut)
+	}
+	nd, _, err := run2(t, "invoke", "--format", "ndjson", paths)
+	lines = strings.Split(strings.TrimSpace(nd), "\n")
+	var row map[string]any
+	if err != nil || len(lines) != 3 || json.Unmarshal([]byte(lines[0]), &row) != nil || row["path"] != body.Data[0][0] {
+		t.Errorf("ndjson: %v\n%s", err, nd)
+	}
+	pretty, _, err := run2(t, "invoke", "--raw", "--pretty", paths)
+	var envelope struct {
+		Body string `json:"body"`
+	}
+	if err != nil || json.Unmarshal([]byte(pretty), &envelope) != nil || !strings.Contains(envelope.Body, "\n  \"columns\": [") {
+		t.Errorf("--pretty indents the body too: %v\n%s", err, pretty)
+	}
+
+	// A caller's mistake: exit 1, the status and the message on standard error.
+	out, err := run(t, "invoke", "--format", "table", event(`{"report": "top_paths", "company_id": "7", "start_date": "2025-04-01", "end_date": "2025-04-02", "params": {"limit": -1}}`))
+	var ec exitCode
+	if !errors.As(err, &ec) || ec != 1 || !strings.Contains(out, "HTTP 400: params.limit: -1 is below the minimum 1") {
+		t.Errorf("a negative limit: %v\n%s", err, out)
+	}
+	// No data: the zeros, and a warning.
+	out, err = run(t, "invoke", "--format", "table", event(`{"company_id": "8", "start_date": "2025-04-01", "end_date": "2025-04-02"}`))
+	if err != nil || !strings.Contains(out, "warning: no data found for company_id 8 from 2025-04-01 to 2025-04-02") {
+		t.Errorf("no data: %v\n%s", err, out)
+	}
+	if _, err := run(t, "invoke", "--format", "yaml", paths); err == nil || !strings.Contains(err.Error(), "--format") {
+		t.Errorf("--format yaml: %v", err)
+	}
+}
+
+// An S3 event whose objects were all rejected is not a success.
+func TestInvokeS3EventRejected(t *testing.T) {
+	srv := s3test.Start(t, "logs")
+	s3test.Env(t, srv)
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	t.Setenv("LAMBDUCK_DATA", t.TempDir())
+	prose := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(prose, []byte("this is\nnot a log\nat all\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Client().Upload(context.Background(), "logs", "company_id=7/notes.txt", prose); err != nil {
+		t.Fatal(err)
+	}
+	ev := filepath.Join(t.TempDir(), "s3.json")
+	os.WriteFile(ev, []byte(`{"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "logs"}, "object": {"key": "company_id%3D7/notes.txt", "size": 27}}}]}`), 0o644)
+	out, err := run(t, "invoke", ev)
+	var ec exitCode
+	if !errors.As(err, &ec) || ec != 1 || !strings.Contains(out, "1 of 1 objects rejected") {
+		t.Errorf("%v\n%s", err, out)
+	}
+}
+
+// Settings: a bad log level is a configuration error like any other; every
+// setting is in the root help; --version works on any command.
+func TestSettingsHelpAndVersion(t *testing.T) {
+	t.Setenv("LAMBDUCK_LOG_LEVEL", "loud")
+	if _, err := run(t, "invoke", "--format", "json", "-"); err == nil || !strings.Contains(err.Error(), `LAMBDUCK_LOG_LEVEL: "loud" is not debug, info, warn or error`) {
+		t.Errorf("LAMBDUCK_LOG_LEVEL=loud: %v", err)
+	}
+	t.Setenv("LAMBDUCK_LOG_LEVEL", "")
+	help, err := run(t, "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range config.Settings {
+		if !strings.Contains(help, s[0]) {
+			t.Errorf("the root help lacks %s", s[0])
+		}
+	}
+	// Every LAMBDUCK_ variable the configuration reads is a listed setting.
+	src, err := os.ReadFile("../config/config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, s := range config.Settings {
+		listed[s[0]] = true
+	}
+	for _, m := range regexp.MustCompile(`getenv(?:, )?\(?"(LAMBDUCK_[A-Z0-9_]+)"`).FindAllStringSubmatch(string(src), -1) {
+		if !listed[m[1]] {
+			t.Errorf("config reads %s, which config.Settings does not list", m[1])
+		}
+	}
+	for _, args := range [][]string{{"--version"}, {"invoke", "--version"}, {"gen", "--version", "--raw", "nonsense"}} {
+		out, err := run(t, args...)
+		if !errors.Is(err, errVersionShown) || !regexp.MustCompile(`^lambduck \S+.*\nDuckDB v\d+\.\d+\.\d+`).MatchString(out) {
+			t.Errorf("%v: %v\n%s", args, err, out)
 		}
 	}
 }

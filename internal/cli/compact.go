@@ -45,7 +45,7 @@ The data root is --data, else LAMBDUCK_DATA (a folder or s3://bucket/prefix).`,
   LAMBDUCK_DATA=s3://lake/data lambduck compact --all --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := loadEnv(slog.LevelWarn)
+			e, err := loadEnv(cmd, slog.LevelWarn)
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -45,7 +44,7 @@ handler the Lambda function runs, and prints the report as a table.
 Needs nothing but this binary: no AWS account, Docker or network.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := loadEnv(slog.LevelWarn)
+			e, err := loadEnv(cmd, slog.LevelWarn)
 			if err != nil {
 				return err
 			}
@@ -112,23 +111,4 @@ func makeDemoData(cmd *cobra.Command, e env) (gen.Summary, error) {
 		return sum, err
 	}
 	return sum, os.WriteFile(filepath.Join(e.cfg.Data, demoMarker), nil, 0o644)
-}
-
-// printResult renders a result as a table (or where it was exported) and
-// one line of what it cost.
-func printResult(w io.Writer, res *handler.Result) {
-	if res.Location != "" {
-		fmt.Fprintf(w, "%s: %d rows written to %s\n", res.Report, res.RowCount, res.Location)
-	} else {
-		rows := make([][]string, len(res.Rows))
-		for i, r := range res.Rows {
-			rows[i] = make([]string, len(r))
-			for j, v := range r {
-				rows[i][j] = cell(v)
-			}
-		}
-		writeTable(w, res.Columns, rows)
-	}
-	fmt.Fprintf(w, "\n%s: %s; read %s (%.1f MB) in %.1f ms.\n",
-		res.Report, words.Plural(res.RowCount, "row"), words.Plural(res.Stats.Files, "file"), float64(res.Stats.BytesRead)/1e6, res.Stats.DurationMS)
 }

@@ -51,7 +51,7 @@ query strings, very long URLs, percent-encoded and raw UTF-8 paths.`,
   lambduck gen --raw combined --companies 1690 --rows-per-day 50000 --out /tmp/access.log`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := loadEnv(slog.LevelWarn)
+			e, err := loadEnv(cmd, slog.LevelWarn)
 			if err != nil {
 				return err
 			}

@@ -48,7 +48,7 @@ The exit status is 1 when any source was rejected.`,
   LAMBDUCK_TIMEZONE=Asia/Tokyo lambduck ingest --json --company 1690 access.log`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := loadEnv(slog.LevelWarn)
+			e, err := loadEnv(cmd, slog.LevelWarn)
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ parameter's type and default. company_id, start_date and end_date are
 always available to a report that reads access_logs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := loadEnv(slog.LevelWarn)
+			e, err := loadEnv(cmd, slog.LevelWarn)
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -39,8 +40,11 @@ type Config struct {
 	S3PathStyle bool
 	InlineBytes int // largest inline response
 	MaxEvent    int // largest event accepted
-	MemoryMB    int // AWS_LAMBDA_FUNCTION_MEMORY_SIZE, 0 when not set
-	InLambda    bool
+	// LogFormat is LAMBDUCK_LOG_FORMAT: json, text or "" (the command line
+	// chooses text on a terminal; Lambda always logs JSON).
+	LogFormat string
+	MemoryMB  int // AWS_LAMBDA_FUNCTION_MEMORY_SIZE, 0 when not set
+	InLambda  bool
 
 	CacheBytes    int64         // LAMBDUCK_CACHE_BYTES: staged S3 objects kept warm; 0: half the scratch file system
 	SpillBytes    int64         // LAMBDUCK_SPILL_BYTES: cap on one request's DuckDB spill files; 0: DuckDB's default
@@ -58,6 +62,37 @@ type Config struct {
 	CompactTarget    int           // LAMBDUCK_COMPACT_TARGET_ROWS: a larger compacted day is written as several files
 	CompactLateness  time.Duration // LAMBDUCK_COMPACT_LATENESS: a day is closed this long after it ends in LAMBDUCK_TIMEZONE
 	CompactGrace     time.Duration // LAMBDUCK_COMPACT_GRACE: replaced files are removed this long after their compaction
+}
+
+// Settings are the environment variables FromEnv reads, with what each is
+// for (docs/operations.md has their defaults and limits). The command
+// line's help lists them from here.
+var Settings = [][2]string{
+	{"LAMBDUCK_DATA", "data root: a folder or s3://bucket/prefix"},
+	{"LAMBDUCK_OUTPUT", "where exports and oversized results go"},
+	{"LAMBDUCK_REPORTS", "folder of your own report files"},
+	{"LAMBDUCK_GEOIP_DB", "MaxMind-format databases for the dashboard"},
+	{"LAMBDUCK_TIMEZONE", "the report time zone (IANA name)"},
+	{"LAMBDUCK_SCRATCH", "scratch space: S3 cache, spill, exports"},
+	{"LAMBDUCK_MAX_DAYS", "longest date range of a request"},
+	{"LAMBDUCK_INLINE_BYTES", "largest inline response"},
+	{"LAMBDUCK_CACHE_BYTES", "budget of the warm S3 cache"},
+	{"LAMBDUCK_SPILL_BYTES", "cap on one request's spill files"},
+	{"LAMBDUCK_S3_CONCURRENCY", "parallel object downloads"},
+	{"LAMBDUCK_S3_PATH_STYLE", "path-style S3 addressing"},
+	{"LAMBDUCK_URL_EXPIRY", "lifetime of presigned result URLs"},
+	{"LAMBDUCK_INGEST_FORMAT", "raw format of S3-triggered ingest"},
+	{"LAMBDUCK_INGEST_LOG_FORMAT", "custom layout (GoAccess's language)"},
+	{"LAMBDUCK_INGEST_DATE_FORMAT", "its date format"},
+	{"LAMBDUCK_INGEST_TIME_FORMAT", "its time format"},
+	{"LAMBDUCK_INGEST_NGINX_FORMAT", "custom layout (nginx's log_format)"},
+	{"LAMBDUCK_COMPACT", "compact after S3-triggered ingest"},
+	{"LAMBDUCK_COMPACT_THRESHOLD", "files a day may hold before compaction"},
+	{"LAMBDUCK_COMPACT_TARGET_ROWS", "rows per compacted file"},
+	{"LAMBDUCK_COMPACT_LATENESS", "when a day is closed"},
+	{"LAMBDUCK_COMPACT_GRACE", "when replaced files are removed"},
+	{"LAMBDUCK_LOG_LEVEL", "debug, info, warn or error"},
+	{"LAMBDUCK_LOG_FORMAT", "text or json log lines"},
 }
 
 // FromEnv reads the configuration. inLambda selects the Lambda rules
@@ -157,6 +192,17 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 	if c.CompactGrace, err = durationVar(getenv, "LAMBDUCK_COMPACT_GRACE", compact.DefaultGrace, 0, 7*24*time.Hour); err != nil {
 		return c, err
 	}
+	if v := getenv("LAMBDUCK_LOG_LEVEL"); v != "" {
+		var l slog.Level
+		if l.UnmarshalText([]byte(v)) != nil {
+			return c, fmt.Errorf("LAMBDUCK_LOG_LEVEL: %q is not debug, info, warn or error", v)
+		}
+	}
+	switch c.LogFormat = getenv("LAMBDUCK_LOG_FORMAT"); c.LogFormat {
+	case "", "json", "text":
+	default:
+		return c, fmt.Errorf("LAMBDUCK_LOG_FORMAT: %q is not json or text", c.LogFormat)
+	}
 	if v := getenv("LAMBDUCK_S3_PATH_STYLE"); v != "" {
 		if c.S3PathStyle, err = strconv.ParseBool(v); err != nil {
 			return c, fmt.Errorf("LAMBDUCK_S3_PATH_STYLE: %q is not true or false", v)
@@ -187,21 +233,42 @@ func intVar(getenv func(string) string, name string, def, lo, hi int) (int, erro
 	return n, nil
 }
 
-// Logger returns the JSON logger both faces use, on stderr (Lambda sends it
-// to CloudWatch; the CLI keeps stdout for results). LAMBDUCK_LOG_LEVEL (or
-// Lambda's AWS_LAMBDA_LOG_LEVEL) sets the level; fallback is the default.
+// Logger returns the JSON logger of the Lambda face, on stderr (Lambda sends
+// it to CloudWatch). LAMBDUCK_LOG_LEVEL (or Lambda's AWS_LAMBDA_LOG_LEVEL)
+// sets the level; fallback is the default. It is made before the
+// configuration is read (to log a configuration error), so it passes over
+// a bad level, which FromEnv then refuses.
 func Logger(getenv func(string) string, fallback slog.Level) *slog.Logger {
-	level := fallback
+	return NewLogger(os.Stderr, LogLevel(getenv, fallback), false)
+}
+
+// LogLevel is the level LAMBDUCK_LOG_LEVEL (or AWS_LAMBDA_LOG_LEVEL) names,
+// or fallback.
+func LogLevel(getenv func(string) string, fallback slog.Level) slog.Level {
 	for _, name := range []string{"LAMBDUCK_LOG_LEVEL", "AWS_LAMBDA_LOG_LEVEL"} {
 		if v := getenv(name); v != "" {
 			var l slog.Level
 			if l.UnmarshalText([]byte(v)) == nil {
-				level = l
-				break
+				return l
 			}
 		}
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return fallback
+}
+
+// NewLogger logs to w at level: JSON lines, or with text short lines for a
+// person (logfmt without the time: level=WARN msg="…" key=value).
+func NewLogger(w io.Writer, level slog.Level, text bool) *slog.Logger {
+	if !text {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}}))
 }
 
 // durationVar reads a duration setting (e.g. 90m) within [lo, hi].

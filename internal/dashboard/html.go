@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lambduck/internal/layout"
+	"lambduck/internal/words"
 )
 
 //go:embed page.html
@@ -66,7 +67,7 @@ func HTML(w io.Writer, d *Data, lang string) error {
 	t, err := template.New("page").Funcs(template.FuncMap{
 		"num":   func(n int64) string { return number(n, lang) },
 		"short": func(n int64) string { return short(n, lang) },
-		"bytes": humanBytes,
+		"bytes": words.Bytes,
 		"date":  func(s string) string { return date(s, lang) },
 		"delta": func(cur, prev int64) string { return delta(cur, prev) },
 		"up":    func(cur, prev int64) bool { return cur >= prev },
@@ -276,21 +277,6 @@ func short(n int64, lang string) string {
 		}
 	}
 	return number(n, lang)
-}
-
-// humanBytes writes a byte count in binary units, as GoAccess does.
-func humanBytes(n int64) string {
-	f := float64(n)
-	for _, u := range []string{"B", "KiB", "MiB", "GiB", "TiB"} {
-		if math.Abs(f) < 1024 || u == "TiB" {
-			if u == "B" {
-				return fmt.Sprintf("%d B", n)
-			}
-			return fmt.Sprintf("%.1f %s", f, u)
-		}
-		f /= 1024
-	}
-	return ""
 }
 
 // date writes YYYY-MM-DD as the language writes dates.

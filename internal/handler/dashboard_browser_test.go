@@ -49,6 +49,9 @@ func TestDashboardInABrowser(t *testing.T) {
 	logFile := filepath.Join(dir, "access.log")
 	os.WriteFile(logFile, []byte(log.String()), 0o644)
 	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cfg := testConfig(t)
 	cfg.Data = data
 	h := newHandler(t, cfg)

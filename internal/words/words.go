@@ -4,6 +4,7 @@ package words
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -31,4 +32,20 @@ func A(word string) string {
 		return "an " + word
 	}
 	return "a " + word
+}
+
+// Bytes writes a byte count in binary units, as GoAccess does: "512 B",
+// "9.0 MiB".
+func Bytes(n int64) string {
+	f := float64(n)
+	for _, u := range []string{"B", "KiB", "MiB", "GiB", "TiB"} {
+		if math.Abs(f) < 1024 || u == "TiB" {
+			if u == "B" {
+				return fmt.Sprintf("%d B", n)
+			}
+			return fmt.Sprintf("%.1f %s", f, u)
+		}
+		f /= 1024
+	}
+	return ""
 }
