@@ -49,11 +49,20 @@ func Start(ctx context.Context, chromium, dir string) (context.Context, *Events,
 	if _, err := os.Stat(chromium); err != nil {
 		return nil, nil, nil, fmt.Errorf("browser: %w", err)
 	}
+	// Chromium's own temp files (org.chromium.Chromium.*, its singleton
+	// socket, whose path must stay short) go in a folder of this browser's,
+	// removed when it stops, not in the system's temp folder.
+	tmp, err := os.MkdirTemp("", "chromium-")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("browser: %w", err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.UserDataDir(dir), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-sync", true))
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-sync", true),
+		chromedp.Env("TMPDIR="+tmp))
+	actx, stopBrowser := chromedp.NewExecAllocator(ctx, opts...)
+	acancel := func() { stopBrowser(); os.RemoveAll(tmp) }
 	tctx, tcancel := chromedp.NewContext(actx)
 	ev := &Events{}
 	if err := chromedp.Do(tctx); err != nil { // starts the browser
@@ -61,7 +70,7 @@ func Start(ctx context.Context, chromium, dir string) (context.Context, *Events,
 		acancel()
 		return nil, nil, nil, fmt.Errorf("browser: starting %s: %w", chromium, err)
 	}
-	err := chromedp.Listen(tctx, func(v any) {
+	err = chromedp.Listen(tctx, func(v any) {
 		switch e := v.(type) {
 		case *network.EventRequestWillBeSent:
 			ev.add(&ev.requests, e.Request.URL)

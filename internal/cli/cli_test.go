@@ -5,15 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"lambduck/internal/config"
 	"lambduck/internal/engine"
+	"lambduck/internal/request"
 	"lambduck/internal/s3test"
 )
 
@@ -431,6 +436,257 @@ func TestSettingsHelpAndVersion(t *testing.T) {
 		out, err := run(t, args...)
 		if !errors.Is(err, errVersionShown) || !regexp.MustCompile(`^lambduck \S+.*\nDuckDB v\d+\.\d+\.\d+`).MatchString(out) {
 			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+}
+
+// lockedBuffer is a writer a test reads while a command writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// lambduck serve speaks the Function URL event format to a real HTTP client:
+// query-string requests, a POST body, the dashboard page with its CSP, the
+// function's 400s; it listens on loopback only unless told, and stops on
+// its context.
+func TestServe(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	data := filepath.Join(t.TempDir(), "data")
+	t.Setenv("LAMBDUCK_DATA", data)
+	if out, err := run(t, "gen", "--companies", "7", "--rows-per-day", "200", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, addr := range []string{"0.0.0.0:8080", "192.0.2.1:80", "[::]:8080"} {
+		if _, err := run(t, "serve", "--addr", addr); err == nil || !strings.Contains(err.Error(), "--public") {
+			t.Errorf("--addr %s: %v", addr, err)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var out lockedBuffer
+	root := newRoot(&out, &out)
+	root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--logs", "json"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve ended with %v", err)
+		}
+	}()
+	base := ""
+	for deadline := time.Now().Add(10 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
+		if m := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", out.String())
+		}
+	}
+	get := func(method, url, body string) (*http.Response, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, url, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	rng := "company_id=7&start_date=2025-04-01&end_date=2025-04-02"
+	resp, body := get("GET", base+"?"+rng+"&report=top_paths&limit=2", "")
+	var answer struct {
+		Report string  `json:"report"`
+		Data   [][]any `json:"data"`
+		Params map[string]any
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || json.Unmarshal([]byte(body), &answer) != nil ||
+		answer.Report != "top_paths" || len(answer.Data) != 2 {
+		t.Errorf("GET top_paths: %d %v\n%s", resp.StatusCode, resp.Header, body)
+	}
+	resp, body = get("POST", base, `{"company_id": "7", "start_date": "2025-04-01", "end_date": "2025-04-02"}`)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"report":"access_summary"`) || !strings.Contains(body, `"data":[[400,`) {
+		t.Errorf("POST: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = get("GET", base+"?"+rng+"&report=dashboard&format=html", "")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") || !strings.Contains(body, "<!DOCTYPE html>") {
+		t.Errorf("dashboard: %d %v\n%.300s", resp.StatusCode, resp.Header, body)
+	}
+	resp, body = get("GET", base+"?"+rng+"&report=top_paths&limit=-1", "")
+	if resp.StatusCode != 400 || !strings.Contains(body, "params.limit: -1 is below the minimum 1") {
+		t.Errorf("a negative limit: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = get("GET", base+"?company_id=../8", "")
+	if resp.StatusCode != 400 || !strings.Contains(body, "company_id") {
+		t.Errorf("a bad company: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+// lambduck event writes events the function answers: for every report of
+// the catalog and every report shape, the direct, Function URL and schedule
+// events give the same data; S3 and SQS events decode to the object named.
+func TestEvent(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	data := filepath.Join(t.TempDir(), "data")
+	t.Setenv("LAMBDUCK_DATA", data)
+	if out, err := run(t, "gen", "--companies", "7", "--rows-per-day", "100", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	reports := filepath.Join(t.TempDir(), "reports")
+	os.Mkdir(reports, 0o755)
+	os.WriteFile(filepath.Join(reports, "needs_day.sql"), []byte("-- param: day date\n-- param: n integer default 3\nSELECT $day AS day, $n AS n"), 0o644)
+	t.Setenv("LAMBDUCK_REPORTS", reports)
+	answer := func(ev string) (int, string) {
+		t.Helper()
+		p := filepath.Join(t.TempDir(), "event.json")
+		os.WriteFile(p, []byte(ev), 0o644)
+		out, _, _ := run2(t, "invoke", "--raw", p)
+		var resp struct {
+			StatusCode int    `json:"statusCode"`
+			Body       string `json:"body"`
+		}
+		if err := json.Unmarshal([]byte(out), &resp); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var body struct {
+			Data      [][]any        `json:"data"`
+			Dashboard map[string]any `json:"dashboard"`
+			Error     string         `json:"error"`
+		}
+		json.Unmarshal([]byte(resp.Body), &body)
+		if body.Dashboard != nil {
+			b, _ := json.Marshal(body.Dashboard["summary"])
+			return resp.StatusCode, string(b)
+		}
+		b, _ := json.Marshal(body.Data)
+		return resp.StatusCode, string(b) + body.Error
+	}
+	for _, name := range []string{"access_summary", "access_daily", "top_paths", "not_found", "referrers", "hourly", "status_codes", "hello", "sales_cumulative", "dashboard"} {
+		var first string
+		for _, kind := range []string{"direct", "url", "schedule"} {
+			ev, _, err := run2(t, "event", name, "--type", kind, "--company", "7", "--start", "2025-04-01", "--end", "2025-04-02")
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, kind, err)
+			}
+			status, got := answer(ev)
+			if status != 200 || got == "null" {
+				t.Errorf("%s as %s: %d %s\n%s", name, kind, status, got, ev)
+			}
+			if first == "" {
+				first = got
+			} else if got != first {
+				t.Errorf("%s as %s: %s, the direct event gave %s", name, kind, got, first)
+			}
+		}
+	}
+	// A required parameter is marked, and refused until it is filled in.
+	ev, _, err := run2(t, "event", "needs_day")
+	if err != nil || !strings.Contains(ev, `"day": "REQUIRED date"`) || !strings.Contains(ev, `"n": 3`) || strings.Contains(ev, "company_id") {
+		t.Errorf("needs_day: %v\n%s", err, ev)
+	}
+	if status, got := answer(ev); status != 400 || !strings.Contains(got, "params.day") {
+		t.Errorf("the unfilled event: %d %s", status, got)
+	}
+	for _, kind := range []string{"s3", "sqs"} {
+		ev, _, err := run2(t, "event", "--type", kind, "--bucket", "logs", "--key", "company_id=7/alb/2025/04/01/x y.log.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var objs []request.CreatedObject
+		if kind == "s3" {
+			objs, err = request.S3Objects([]byte(ev))
+		} else {
+			msgs, merr := request.SQSMessages([]byte(ev))
+			if err = merr; err == nil && len(msgs) == 1 {
+				objs, err = msgs[0].Objects, msgs[0].Err
+			}
+		}
+		if err != nil || len(objs) != 1 || objs[0].Bucket != "logs" || objs[0].Key != "company_id=7/alb/2025/04/01/x y.log.gz" {
+			t.Errorf("%s: %v %+v\n%s", kind, err, objs, ev)
+		}
+	}
+	for args, want := range map[string]string{
+		"event nope":                "not a report here",
+		"event --type kafka":        "--type",
+		"event --company a/b":       "--company",
+		"event top_paths --type s3": "names no report",
+		"event --start 2025-04-31":  "--start",
+	} {
+		if _, _, err := run2(t, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error naming %s", args, err, want)
+		}
+	}
+}
+
+// lambduck sql: the DuckDB CLI's convenience without its reach — the
+// isolation attacks of the handler's suite fail through it, a plain query
+// answers the company's numbers, and its flags are checked as an event is.
+func TestSQL(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	data := filepath.Join(t.TempDir(), "data")
+	t.Setenv("LAMBDUCK_DATA", data)
+	if out, err := run(t, "gen", "--companies", "7,8", "--rows-per-day", "100", "--start", "2025-04-01", "--end", "2025-04-02", "--out", data); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	rng := []string{"sql", "--company", "7", "--start", "2025-04-01", "--end", "2025-04-02"}
+	out, _, err := run2(t, append(rng, "--format", "csv", "SELECT count(*) AS hits, count(DISTINCT company_id) AS companies, min(date) AS first FROM access_logs")...)
+	if err != nil || out != "hits,companies,first\n200,1,2025-04-01\n" {
+		t.Errorf("a plain query: %v\n%s", err, out)
+	}
+	other := filepath.Join(data, "company_id=8", "date=2025-04-01", "gen-1.parquet")
+	for name, attack := range map[string]string{
+		"steal_file":    "SELECT count(*) AS n, max(client_ip) AS ip FROM read_parquet('" + other + "')",
+		"steal_glob":    "SELECT count(*) AS n FROM read_parquet('" + data + "/company_id=8/*/*.parquet')",
+		"steal_union":   "SELECT count(*) AS n FROM (SELECT client_ip FROM access_logs UNION ALL SELECT client_ip FROM '" + other + "')",
+		"list_files":    "SELECT file FROM glob('" + data + "/*/*/*')",
+		"read_passwd":   "SELECT * FROM read_csv('/etc/passwd')",
+		"read_text":     "SELECT content FROM read_text('" + other + "')",
+		"attach":        "ATTACH '" + filepath.Join(t.TempDir(), "x.db") + "'",
+		"copy_out":      "COPY (SELECT * FROM access_logs) TO '" + filepath.Join(t.TempDir(), "x.csv") + "'",
+		"set":           "SET enable_external_access = true",
+		"two":           "SELECT 1; SELECT * FROM read_parquet('" + other + "')",
+		"unbound_param": "SELECT $limit",
+	} {
+		stdout, stderr, err := run2(t, append(rng, "--format", "json", attack)...)
+		var ec exitCode
+		if !errors.As(err, &ec) || ec != 1 || !regexp.MustCompile(`HTTP (400|500): `).MatchString(stderr) || stdout != "" {
+			t.Errorf("%s: %v\nstdout %s\nstderr %s", name, err, stdout, stderr)
+		}
+	}
+	// From standard input; the no-data warning; flag errors.
+	root := newRoot(new(bytes.Buffer), new(bytes.Buffer))
+	var so, se bytes.Buffer
+	root.SetOut(&so)
+	root.SetErr(&se)
+	root.SetIn(strings.NewReader("SELECT count(*) AS n FROM access_logs"))
+	root.SetArgs([]string{"sql", "--company", "9", "--start", "2025-04-01", "--end", "2025-04-02", "--format", "csv", "-"})
+	if err := root.Execute(); err != nil || so.String() != "n\n0\n" || !strings.Contains(se.String(), "warning: no data found for company_id 9") {
+		t.Errorf("stdin: %v\n%s\n%s", err, so.String(), se.String())
+	}
+	for args, want := range map[string]string{
+		"sql --start 2025-04-01 --end 2025-04-02 SELECT":                   "--company",
+		"sql --company 7 --start 2025-04-31 --end 2025-05-02 SELECT":       "--start",
+		"sql --company 7 --start 2025-04-01 --end 2025-04-02 --format x 1": "--format",
+	} {
+		if _, _, err := run2(t, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error naming %s", args, err, want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -86,7 +87,9 @@ Needs nothing but this binary: no AWS account, Docker or network.`,
 				return err
 			}
 			fmt.Fprintf(out, "\nThe dashboard of the same month: %s\n", page)
-			fmt.Fprintln(out, "Next: `lambduck reports` lists every report; `lambduck invoke event.json` prints the raw Lambda response.")
+			self := selfCommand()
+			fmt.Fprintf(out, "Next: `%s reports` lists every report; `%s event top_paths | %s invoke -` runs one; `%s serve` answers curl and a browser.\n",
+				self, self, self, self)
 			return nil
 		},
 	}
@@ -111,4 +114,14 @@ func makeDemoData(cmd *cobra.Command, e env) (gen.Summary, error) {
 		return sum, err
 	}
 	return sum, os.WriteFile(filepath.Join(e.cfg.Data, demoMarker), nil, 0o644)
+}
+
+// selfCommand is how the user runs this binary: "go run ./cmd/lambduck"
+// when it was built by go run (into Go's temporary build folder), else
+// "lambduck".
+func selfCommand() string {
+	if exe, err := os.Executable(); err == nil && strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run ./cmd/lambduck"
+	}
+	return "lambduck"
 }

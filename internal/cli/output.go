@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"strings"
 
 	"lambduck/internal/handler"
@@ -86,8 +87,15 @@ func printResult(w io.Writer, res *handler.Result) {
 			rows[i] = make([]string, len(r))
 			for j, v := range r {
 				rows[i][j] = cell(v)
-				if n, ok := v.(int64); ok && isByteColumn(res.Columns[j]) {
-					rows[i][j] = words.Bytes(n)
+				if isByteColumn(res.Columns[j]) {
+					switch n := v.(type) {
+					case int64:
+						rows[i][j] = words.Bytes(n)
+					case *big.Int: // sum() of BIGINT is a HUGEINT
+						if n.IsInt64() {
+							rows[i][j] = words.Bytes(n.Int64())
+						}
+					}
 				}
 			}
 		}

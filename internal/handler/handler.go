@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"lambduck/internal/bucket"
@@ -127,6 +128,39 @@ func (h *Handler) Answer(ctx context.Context, req *request.Request) (res *Result
 			"%q results are written to LAMBDUCK_OUTPUT, which this deployment does not set", req.Format)}
 	}
 	return h.run(ctx, id, start, req, rep, params)
+}
+
+// AdHocName is what an ad-hoc statement (AnswerSQL) is called in answers
+// and logs.
+const AdHocName = "sql"
+
+// AnswerSQL runs an ad-hoc statement as if it were a report file holding
+// it: the same checks (one SELECT or WITH; $company_id, $start_date and
+// $end_date are the only values it may name) and the same DuckDB instance,
+// locked to the company's files in the range, that a report gets. req gives
+// the company, range and format; its report and params are ignored.
+func (h *Handler) AnswerSQL(ctx context.Context, req *request.Request, statement string) (res *Result, err error) {
+	start := h.now()
+	ctx = withRequestID(ctx)
+	id := requestID(ctx)
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, fmt.Errorf("panic while answering: %v", p)
+		}
+		h.logDone(id, start, req, res, err)
+	}()
+	rep, err := report.Parse(AdHocName, "the command line", statement)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "report "+AdHocName+": ")
+		msg = strings.Replace(msg, "which the header does not declare", "which is not bound here (only $company_id, $start_date and $end_date are)", 1)
+		return nil, &request.Error{Field: "sql", Msg: msg}
+	}
+	rep.NeedsData = true // the range's files, whether or not the statement names them
+	req.Report = AdHocName
+	if err := req.RequireRange(h.cfg.MaxDays); err != nil {
+		return nil, err
+	}
+	return h.run(ctx, id, start, req, rep, map[string]any{})
 }
 
 // run chooses the files, opens the locked instance and produces the result.

@@ -31,6 +31,9 @@ type Report struct {
 	Params      []Param // declared in the header, in header order
 	SQL         string  // the statement, header included (comments are harmless to DuckDB)
 	Source      string  // "builtin" or the file's path
+	// Columns are the meanings the header gives result columns
+	// (`-- column: <name>: <meaning>`), in header order.
+	Columns []Column
 	// Dashboard, from the header's `-- dashboard: <title>`, puts the
 	// report's first rows on the dashboard as a panel with that title.
 	Dashboard string
@@ -38,6 +41,11 @@ type Report struct {
 	// NeedsData is true when the SQL reads the access_logs view or refers to
 	// the company or dates: such a report needs a valid company and range.
 	NeedsData bool
+}
+
+// Column is what a result column means, where its name does not say it all.
+type Column struct {
+	Name, Meaning string
 }
 
 // Param is a declared report parameter.
@@ -78,6 +86,13 @@ func Parse(name, source, text string) (*Report, error) {
 			}
 		case "description":
 			r.Description = value
+		case "column":
+			col, meaning, ok := strings.Cut(value, ":")
+			col, meaning = strings.TrimSpace(col), strings.TrimSpace(meaning)
+			if !ok || col == "" || meaning == "" {
+				return nil, fmt.Errorf("report %s line %d: want \"-- column: <name>: <meaning>\"", name, i+1)
+			}
+			r.Columns = append(r.Columns, Column{col, meaning})
 		case "dashboard":
 			if value == "" {
 				return nil, fmt.Errorf("report %s line %d: dashboard needs the panel's title", name, i+1)
@@ -94,7 +109,7 @@ func Parse(name, source, text string) (*Report, error) {
 			seen[p.Name] = true
 			r.Params = append(r.Params, p)
 		default:
-			return nil, fmt.Errorf("report %s line %d: unknown header key %q (want name, description, param or dashboard)", name, i+1, key)
+			return nil, fmt.Errorf("report %s line %d: unknown header key %q (want name, description, param, column or dashboard)", name, i+1, key)
 		}
 	}
 

@@ -1,5 +1,8 @@
 -- name: access_daily
 -- description: Hits, unique visitors and bandwidth per day
+-- column: date: the day in LAMBDUCK_TIMEZONE
+-- column: unique_visitors: distinct (client_ip, date, user_agent) among requests not answered 4xx, as GoAccess counts them
+-- column: bandwidth: bytes sent in responses ("-" counts as 0)
 SELECT
     date,
     count(*) AS hits,

@@ -1,5 +1,7 @@
 -- name: top_paths
 -- description: Most requested paths in the range
+-- column: unique_visitors: distinct (client_ip, date, user_agent) among requests not answered 4xx, as GoAccess counts them
+-- column: bandwidth: bytes sent in responses ("-" counts as 0)
 -- param: limit integer default 20 min 1 max 1000000
 SELECT
     path,
