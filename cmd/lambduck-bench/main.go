@@ -8,6 +8,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,6 +27,10 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// errTargetsMissed is the exit status 1 of a full-size run that missed a
+// target (the table says which).
+var errTargetsMissed = errors.New("a target was missed (the table above says which)")
 
 func newBench() *cobra.Command {
 	var (
@@ -51,10 +56,13 @@ prints median, min and max with the ratio to a baseline measured in the same run
   7. a 100,000-row Parquet export to S3 against DuckDB COPY to a local file;
   8. 1,000 warm invocations under aws-lambda-rie: p50, p99, RSS drift.
 
+Targets are judged at the default sizes (--rows-per-day 100000,
+--raw-lines 5000000); a smaller run prints its figures as "not judged".
+The exit status is 1 when a judged target was missed.
+
 docs/performance.md keeps the latest table.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			o.VersityGW = tool(o.VersityGW, "LAMBDUCK_VERSITYGW", "versitygw")
 			o.Rie = tool(o.Rie, "LAMBDUCK_RIE", "aws-lambda-rie")
 			if o.GoAccess == "" {
@@ -87,6 +95,12 @@ docs/performance.md keeps the latest table.`,
 				return err
 			}
 			fmt.Fprint(cmd.OutOrStdout(), res.Table())
+			defer func() {
+				if missed := res.Missed(); len(missed) > 0 && err == nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "targets missed: %v\n", missed)
+					err = errTargetsMissed
+				}
+			}()
 			if jsonOut != "" {
 				b, _ := json.MarshalIndent(res, "", "  ")
 				return os.WriteFile(jsonOut, b, 0o644)
@@ -95,13 +109,13 @@ docs/performance.md keeps the latest table.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.RowsPerDay, "rows-per-day", 100000, "rows per day of the one company-month (100,000 ≈ 3 million rows)")
+	f.IntVar(&o.RowsPerDay, "rows-per-day", bench.DefaultRowsPerDay, "rows per day of the one company-month (100,000 ≈ 3 million rows)")
 	f.IntVar(&o.Runs, "runs", 5, "repetitions of each measurement")
 	f.StringVar(&o.VersityGW, "versitygw", "", "path of versitygw (default: LAMBDUCK_VERSITYGW, else .tools/bin/versitygw)")
 	f.StringVar(&o.Rie, "rie", "", "path of aws-lambda-rie (default: LAMBDUCK_RIE, else .tools/bin/aws-lambda-rie)")
 	f.StringVar(&o.Bootstrap, "bootstrap", "", "the lambduck binary: run as ingest and invoke (#4) and under aws-lambda-rie (#5, #6, #8; default: LAMBDUCK_BOOTSTRAP)")
 	f.StringVar(&o.GoAccess, "goaccess", "", "path of goaccess (default: found on PATH; #4 is skipped without it)")
-	f.IntVar(&o.RawLines, "raw-lines", 5000000, "lines of the raw Combined log of #4 (0 skips it)")
+	f.IntVar(&o.RawLines, "raw-lines", bench.DefaultRawLines, "lines of the raw Combined log of #4, rounded to whole days of 100,000 (0 skips it)")
 	f.StringVar(&jsonOut, "json", "", "also write the result as JSON to this file")
 	f.BoolVar(&keep, "keep", false, "keep the generated data and server folder")
 	return cmd

@@ -74,7 +74,7 @@ func TestDemoFromNothing(t *testing.T) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, cmd := range []string{"demo", "invoke", "ingest", "gen", "compact", "dashboard", "reports"} {
+	for _, cmd := range []string{"demo", "invoke", "serve", "event", "sql", "ingest", "gen", "compact", "dashboard", "reports"} {
 		out, err := run(t, cmd, "--help")
 		if err != nil || !strings.Contains(out, "Usage:") || len(out) < 200 {
 			t.Errorf("%s --help: %v\n%s", cmd, err, out)
@@ -688,5 +688,34 @@ func TestSQL(t *testing.T) {
 		if _, _, err := run2(t, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error naming %s", args, err, want)
 		}
+	}
+}
+
+// README's commands table and the command line agree: every command is in
+// the table and every command of the table exists, with a help text.
+func TestReadmeCommandsTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inReadme := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `lambduck ([a-z]+)").FindAllStringSubmatch(string(readme), -1) {
+		inReadme[m[1]] = true
+	}
+	root := newRoot(new(bytes.Buffer), new(bytes.Buffer))
+	for _, c := range root.Commands() {
+		if c.Name() == "help" || c.Name() == "completion" {
+			continue
+		}
+		if !inReadme[c.Name()] {
+			t.Errorf("README's commands table lacks %s", c.Name())
+		}
+		if len(c.Long) < 100 {
+			t.Errorf("%s has no help text", c.Name())
+		}
+		delete(inReadme, c.Name())
+	}
+	for name := range inReadme {
+		t.Errorf("README names lambduck %s, which does not exist", name)
 	}
 }
