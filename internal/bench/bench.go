@@ -63,8 +63,8 @@ type Row struct {
 	Met      bool    `json:"met"`
 	// Judged: the run was at the size the target is set for (the default
 	// sizes); a smaller run prints its figures but does not judge them.
-	Judged bool `json:"judged"`
-	Note     string  `json:"note,omitempty"`
+	Judged bool   `json:"judged"`
+	Note   string `json:"note,omitempty"`
 }
 
 // Result is the whole run.
