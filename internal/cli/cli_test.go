@@ -18,6 +18,7 @@ import (
 
 	"lambduck/internal/config"
 	"lambduck/internal/engine"
+	"lambduck/internal/ingest"
 	"lambduck/internal/request"
 	"lambduck/internal/s3test"
 )
@@ -126,7 +127,7 @@ func TestS3SourcesAndDestinations(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"rows_written": 600`) || !strings.Contains(out, `"source": "s3://lake/raw/company_id=1690/access.log"`) {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	objs, _, err := srv.Client().List(context.Background(), "lake", "data/company_id=1690/", "", nil)
+	objs, _, err := srv.Client().List(context.Background(), "lake", "data/company_id=1690/date=", "", nil)
 	if err != nil || len(objs) != 2 {
 		t.Errorf("%v %+v", err, objs)
 	}
@@ -717,5 +718,98 @@ func TestReadmeCommandsTable(t *testing.T) {
 	}
 	for name := range inReadme {
 		t.Errorf("README names lambduck %s, which does not exist", name)
+	}
+}
+
+// The same log ingested twice under two names (a file, then standard input)
+// is seen, listed, and undone with sources --remove — also on a compacted
+// day, where the rows go by a new compaction.
+func TestSourcesSameBytesAndRemove(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	t.Setenv("LAMBDUCK_DATA", data)
+	log := filepath.Join(dir, "company_id=7", "access.log")
+	if out, err := run(t, "gen", "--raw", "combined", "--companies", "7", "--rows-per-day", "200", "--start", "2025-04-01", "--end", "2025-04-02", "--out", log); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	other := filepath.Join(dir, "company_id=7", "other.log")
+	if out, err := run(t, "gen", "--raw", "combined", "--companies", "7", "--rows-per-day", "50", "--start", "2025-04-02", "--end", "2025-04-03", "--seed", "2", "--out", other); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	hits := func() string {
+		t.Helper()
+		out, _, err := run2(t, "sql", "--company", "7", "--start", "2025-04-01", "--end", "2025-04-03", "--format", "csv", "SELECT count(*) AS n FROM access_logs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(strings.TrimPrefix(out, "n\n"))
+	}
+	if out, err := run(t, "ingest", log, other); err != nil || strings.Contains(out, "same bytes") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if n := hits(); n != "500" {
+		t.Fatalf("%s rows after the first ingest, want 500", n)
+	}
+	// The same bytes again, through standard input: ingested (it is a
+	// different source), with a warning naming the first.
+	b, _ := os.ReadFile(log)
+	root := newRoot(new(bytes.Buffer), new(bytes.Buffer))
+	var so bytes.Buffer
+	root.SetOut(&so)
+	root.SetErr(&so)
+	root.SetIn(bytes.NewReader(b))
+	root.SetArgs([]string{"ingest", "--company", "7", "-"})
+	if err := root.Execute(); err != nil || !strings.Contains(so.String(), "warning: the same bytes were ingested before as "+log) {
+		t.Fatalf("stdin: %v\n%s", err, so.String())
+	}
+	if n := hits(); n != "900" {
+		t.Fatalf("%s rows, want 900 (the log counted twice)", n)
+	}
+	// Compact day 1, so that one source's rows are inside a compaction.
+	if out, err := run(t, "compact", "--company", "7", "--threshold", "1", "--grace", "0s"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var list []ingest.SourceInfo
+	out, _, err := run2(t, "sources", "--company", "7", "--json")
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 3 {
+		t.Fatalf("sources: %v\n%s", err, out)
+	}
+	stdinID := ""
+	for _, s := range list {
+		if !s.Recorded || s.Format != "combined" || len(s.DataDays) == 0 {
+			t.Errorf("%+v", s)
+		}
+		if strings.HasPrefix(s.Identity, "stdin:") || !strings.HasPrefix(s.Identity, "/") {
+			stdinID = s.ID
+			if len(s.SameAs) != 1 || s.Rows != 400 || strings.Join(s.DataDays, ",") != "2025-04-01,2025-04-02" {
+				t.Errorf("the stdin source: %+v", s)
+			}
+		}
+	}
+	table, _, _ := run2(t, "sources", "--company", "7")
+	if !strings.Contains(table, "same bytes as") || !strings.Contains(table, log) {
+		t.Errorf("the table:\n%s", table)
+	}
+	out, _, err = run2(t, "sources", "--company", "7", "--remove", stdinID)
+	if err != nil || !strings.Contains(out, "removed "+stdinID+" from 2 days of company 7") {
+		t.Fatalf("--remove: %v\n%s", err, out)
+	}
+	if n := hits(); n != "500" {
+		t.Errorf("%s rows after --remove, want 500", n)
+	}
+	out, _, _ = run2(t, "sources", "--company", "7", "--json")
+	var after []ingest.SourceInfo
+	if json.Unmarshal([]byte(out), &after) != nil || len(after) != 2 || len(after[0].SameAs)+len(after[1].SameAs) != 0 {
+		t.Errorf("after --remove: %s", out)
+	}
+	for args, want := range map[string]string{
+		"sources":                             "--company",
+		"sources --company 7 --remove nope":   "no source",
+		"sources --company 7 --remove a/../b": "no source",
+	} {
+		if _, _, err := run2(t, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error naming %s", args, err, want)
+		}
 	}
 }

@@ -133,6 +133,10 @@ func printIngest(w interface{ Write([]byte) (int, error) }, sum ingest.Summary, 
 		for _, r := range s.FirstRejected {
 			fmt.Fprintf(w, "  rejected line %d: %.160q\n", r.Line, r.Text)
 		}
+		for _, other := range s.SameBytesAs {
+			fmt.Fprintf(w, "  warning: the same bytes were ingested before as %s: their rows now count twice; `lambduck sources --company %s --remove %s` removes one\n",
+				other, s.Company, other)
+		}
 	}
 	secs := float64(sum.DurationMS) / 1000
 	fmt.Fprintf(w, "total: %s read, %s written, %d rejected, %s failed; %.1f MB in %.2f s (%.0f lines/s, %.1f MB/s) into %s\n",

@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -213,6 +214,42 @@ func (d *Day) Live() []storage.Object {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
+}
+
+// Stems are the sources the day holds rows of, as a reader reads it: the
+// name stems of its data files outside the effective compactions, and of
+// the sources with rows inside them ("ingest-<hash>" for every part
+// "ingest-<hash>-<k>.parquet"; "gen-<seed>").
+func (d *Day) Stems() []string {
+	var out []string
+	covered := map[string]bool{}
+	for _, m := range d.Effective() {
+		for _, s := range m.Sources {
+			covered[s.key()] = true
+			if s.Rows > 0 {
+				out = append(out, Stem(s.Name))
+			}
+		}
+	}
+	for _, o := range d.Data {
+		if !covered[name(o)+"\x00"+o.Version] {
+			out = append(out, Stem(name(o)))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Stem is a data file's source stem: its name without ".parquet" and, for
+// ingest's parts, without the part number.
+func Stem(file string) string {
+	n := strings.TrimSuffix(file, ".parquet")
+	if rest, ok := strings.CutPrefix(n, "ingest-"); ok {
+		if i := strings.Index(rest, "-"); i >= 0 {
+			n = n[:len("ingest-")+i]
+		}
+	}
+	return n
 }
 
 // whole reports whether every Parquet file of m is listed: only then is

@@ -96,6 +96,8 @@ func (h *Handler) ingestObject(ctx context.Context, log *slog.Logger, o request.
 		attrs := []any{"bucket", r.Bucket, "key", r.Key, "company_id", r.Company, "format", r.Format,
 			"lines_read", r.LinesRead, "rows_written", r.RowsWritten, "lines_rejected", r.LinesRejected}
 		switch {
+		case r.Error == "" && len(r.SameBytesAs) > 0:
+			log.Warn("object ingested; the same bytes were ingested before under another name, so their rows count twice", append(attrs, "same_bytes_as", r.SameBytesAs)...)
 		case r.Error == "":
 			log.Info("object ingested", attrs...)
 		case r.Retry:

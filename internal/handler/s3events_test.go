@@ -120,12 +120,16 @@ func TestS3TriggeredIngest(t *testing.T) {
 	if got := hits(); got != 1600 {
 		t.Errorf("after a re-delivery: %v hits, want 1600", got)
 	}
-	objs, _, err := c.List(context.Background(), "lake", "data/company_id=1690/", "", nil)
+	objs, _, err := c.List(context.Background(), "lake", "data/company_id=1690/date=", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(objs) != 2 {
 		t.Errorf("%d data objects, want one per day: %+v", len(objs), objs)
+	}
+	// and one record of the source, however often it was delivered
+	if recs, _, err := c.List(context.Background(), "lake", "data/company_id=1690/_sources/", "", nil); err != nil || len(recs) != 1 {
+		t.Errorf("records of the source: %v %+v", err, recs)
 	}
 
 	// SQS: the good object, a non-log, a key without a company, a test

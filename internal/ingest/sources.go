@@ -1,0 +1,263 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"lambduck/internal/compact"
+	"lambduck/internal/layout"
+	"lambduck/internal/storage"
+)
+
+// Record is what ingest keeps of a source it wrote, one small JSON object
+// per source under the company's folder (company_id=<id>/_sources/, outside
+// the partitions, so readers never see it): the source's name, which its
+// files' names only hash, and a fingerprint of its bytes, so the same log
+// ingested under two names can be noticed and undone.
+type Record struct {
+	ID          string    `json:"id"` // the stem of its files' names (Source.ID)
+	Identity    string    `json:"source"`
+	Format      string    `json:"format"`
+	Size        int64     `json:"size"`
+	Fingerprint string    `json:"fingerprint"`
+	Rows        int64     `json:"rows"`
+	Days        []string  `json:"days"`
+	IngestedAt  time.Time `json:"ingested_at"`
+}
+
+// recordKey names a source's record: its id and fingerprint are in the key,
+// so that finding the same bytes under another name is a listing, not a
+// read of every record.
+func recordKey(company, id, fingerprint string) string {
+	return layout.CompanyPrefix(company) + "_sources/" + id + "." + fingerprint + ".json"
+}
+
+// parseRecordKey reads a record's key: the source id and fingerprint.
+func parseRecordKey(key string) (id, fingerprint string, ok bool) {
+	parts := strings.Split(key, "/")
+	if len(parts) != 3 || parts[1] != "_sources" {
+		return "", "", false
+	}
+	id, rest, ok := strings.Cut(parts[2], ".")
+	fingerprint, ok2 := strings.CutSuffix(rest, ".json")
+	return id, fingerprint, ok && ok2 && id != "" && fingerprint != ""
+}
+
+// fingerprintSample is how much of each end of a source the fingerprint reads.
+const fingerprintSample = 1 << 20
+
+// Fingerprint identifies a source's bytes cheaply: a hash of its size and of
+// its first and last MiB (a whole hash would read every byte a second time).
+// Two logs with the same size, start and end are the same log in practice.
+func Fingerprint(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", 0, err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\n", fi.Size())
+	if _, err := io.CopyN(h, f, fingerprintSample); err != nil && !errors.Is(err, io.EOF) {
+		return "", 0, err
+	}
+	if fi.Size() > 2*fingerprintSample {
+		if _, err := f.Seek(-fingerprintSample, io.SeekEnd); err != nil {
+			return "", 0, err
+		}
+		if _, err := io.Copy(h, f); err != nil {
+			return "", 0, err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12]), fi.Size(), nil
+}
+
+// sameBytes names the other sources of the company whose recorded
+// fingerprint is fp, from a listing of the company's keys.
+func sameBytes(existing []storage.Object, id, fp string) []string {
+	var ids []string
+	for _, o := range existing {
+		if oid, ofp, ok := parseRecordKey(o.Key); ok && ofp == fp && oid != id {
+			ids = append(ids, oid)
+		}
+	}
+	return ids
+}
+
+// writeRecord replaces the source's record (an earlier one may hold another
+// fingerprint: the log grew) once its rows are in place.
+func writeRecord(ctx context.Context, root *storage.Root, existing []storage.Object, rec Record, company, scratch string) error {
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(scratch, "record-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	key := recordKey(company, rec.ID, rec.Fingerprint)
+	if err := root.Put(ctx, tmp.Name(), key); err != nil {
+		return err
+	}
+	for _, o := range existing {
+		if oid, _, ok := parseRecordKey(o.Key); ok && oid == rec.ID && o.Key != key {
+			if err := root.Remove(ctx, o.Key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// SourceInfo is one source of a company as `lambduck sources` lists it: the
+// record when ingest kept one, and the days the data itself holds rows of
+// it on (plain files and compactions alike).
+type SourceInfo struct {
+	Record
+	// Recorded is false for files no record names (gen's, or an ingest
+	// from before records were kept): their name is the file stem.
+	Recorded bool     `json:"recorded"`
+	DataDays []string `json:"data_days"`
+	// SameAs are other sources with the same fingerprint.
+	SameAs []string `json:"same_as,omitempty"`
+}
+
+// Sources lists a company's sources, by id.
+func Sources(ctx context.Context, root *storage.Root, company string) ([]SourceInfo, error) {
+	existing, _, err := root.List(ctx, layout.CompanyPrefix(company), "", nil)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*SourceInfo{}
+	get := func(id string) *SourceInfo {
+		if byID[id] == nil {
+			byID[id] = &SourceInfo{Record: Record{ID: id}}
+		}
+		return byID[id]
+	}
+	fps := map[string][]string{}
+	for _, o := range existing {
+		id, fp, ok := parseRecordKey(o.Key)
+		if !ok {
+			continue
+		}
+		b, err := root.Read(ctx, o, 1<<20)
+		if err != nil {
+			return nil, err
+		}
+		s := get(id)
+		if err := json.Unmarshal(b, &s.Record); err != nil {
+			return nil, fmt.Errorf("%s: %w", root.Location(o.Key), err)
+		}
+		s.Recorded = true
+		fps[fp] = append(fps[fp], id)
+	}
+	for _, d := range compact.Group(existing) {
+		if err := d.Load(ctx, root, nil); err != nil {
+			return nil, err
+		}
+		for _, stem := range d.Stems() {
+			s := get(stem)
+			s.DataDays = append(s.DataDays, d.Date)
+		}
+	}
+	out := make([]SourceInfo, 0, len(byID))
+	for _, s := range byID {
+		for _, other := range fps[s.Fingerprint] {
+			if other != s.ID && s.Fingerprint != "" {
+				s.SameAs = append(s.SameAs, other)
+			}
+		}
+		slices.Sort(s.DataDays)
+		s.DataDays = slices.Compact(s.DataDays)
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// RemoveSource deletes exactly one source's rows from every day of the
+// company — plain files, and inside compactions by a new compaction without
+// them (no reader sees half of it) — then its record. id is the source's
+// file stem (Source.ID, as `lambduck sources` lists it).
+func RemoveSource(ctx context.Context, co compact.Options, root *storage.Root, company, id string) (days []string, err error) {
+	if id == "" || strings.ContainsAny(id, "/.") {
+		return nil, fmt.Errorf("%q is not a source id (`lambduck sources` lists them)", id)
+	}
+	stage, err := os.MkdirTemp(co.Scratch, "remove-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(stage)
+	before, err := Sources(ctx, root, company)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(before, func(s SourceInfo) bool { return s.ID == id })
+	if i < 0 {
+		return nil, fmt.Errorf("company %s has no source %s (`lambduck sources --company %s` lists them)", company, id, company)
+	}
+	fs := FileSummary{Company: company}
+	// An ingest of nothing: every day's rows of the source go, as when a
+	// re-ingested source no longer covers a day.
+	if err := removeFromDays(ctx, co, stage, id, &fs, root); err != nil {
+		return nil, err
+	}
+	existing, _, err := root.List(ctx, layout.CompanyPrefix(company)+"_sources/", "", nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range existing {
+		if oid, _, ok := parseRecordKey(o.Key); ok && oid == id {
+			if err := root.Remove(ctx, o.Key); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return before[i].DataDays, nil
+}
+
+// removeFromDays is moveIntoPlace with nothing staged.
+func removeFromDays(ctx context.Context, co compact.Options, stage, id string, fs *FileSummary, root *storage.Root) error {
+	if err := os.MkdirAll(filepath.Join(stage, "empty"), 0o700); err != nil {
+		return err
+	}
+	_, err := moveIntoPlace(ctx, co, filepath.Join(stage, "empty"), Source{}, fs, Options{Root: root}, id)
+	return err
+}
+
+// recordedIdentity is the source name a record keeps for id, or id when its
+// record cannot be read.
+func recordedIdentity(ctx context.Context, root *storage.Root, existing []storage.Object, id string) string {
+	for _, o := range existing {
+		if oid, _, ok := parseRecordKey(o.Key); ok && oid == id {
+			var rec Record
+			if b, err := root.Read(ctx, o, 1<<20); err == nil && json.Unmarshal(b, &rec) == nil && rec.Identity != "" {
+				return rec.Identity
+			}
+		}
+	}
+	return id
+}
