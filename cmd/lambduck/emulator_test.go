@@ -469,3 +469,18 @@ func TestEmulatorS3WarmCache(t *testing.T) {
 		t.Errorf("after an overwrite: the same numbers as before: %v", third.body.Data[0])
 	}
 }
+
+// A data root that does not exist fails the function's Init, with the
+// reason in the log: a typo must not answer every report with zeros.
+func TestEmulatorMissingDataRootFailsInit(t *testing.T) {
+	missing := filepath.Join(work, "no-such-data")
+	e := startEmulator(t, map[string]string{"LAMBDUCK_DATA": missing})
+	raw, err := e.Invoke(seedEvent)
+	if err == nil && strings.Contains(string(raw), `"statusCode":200`) {
+		t.Fatalf("answered %s", raw)
+	}
+	e.waitForLines(t, "does not exist", 1)
+	if out := e.Output(); !strings.Contains(out, `"msg":"start-up failed"`) || !strings.Contains(out, "LAMBDUCK_DATA: the folder "+missing+" does not exist") {
+		t.Errorf("the log:\n%s", out)
+	}
+}

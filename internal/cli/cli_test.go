@@ -74,6 +74,18 @@ func TestDemoFromNothing(t *testing.T) {
 	}
 }
 
+// A usage line names the required flags once and the rest as [flags]:
+// never an optional flag beside [flags] (which lists it again).
+func TestUsageLines(t *testing.T) {
+	root := newRoot(new(bytes.Buffer), new(bytes.Buffer))
+	for _, c := range root.Commands() {
+		line := c.UseLine()
+		if strings.Count(line, "[flags]") > 1 || strings.Contains(line, "[--") || strings.Contains(line, "[-o") {
+			t.Errorf("%s: %q", c.Name(), line)
+		}
+	}
+}
+
 func TestHelpOnEveryCommand(t *testing.T) {
 	for _, cmd := range []string{"demo", "invoke", "serve", "event", "sql", "ingest", "gen", "compact", "dashboard", "reports"} {
 		out, err := run(t, cmd, "--help")
@@ -811,5 +823,19 @@ func TestSourcesSameBytesAndRemove(t *testing.T) {
 		if _, _, err := run2(t, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error naming %s", args, err, want)
 		}
+	}
+}
+
+// A data root that does not exist: exit 2, the message naming the variable.
+func TestMissingDataRootExits2(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	t.Setenv("LAMBDUCK_DATA", filepath.Join(t.TempDir(), "dtaa"))
+	ev := filepath.Join(t.TempDir(), "e.json")
+	os.WriteFile(ev, []byte(`{"company_id": "7", "start_date": "2025-04-01", "end_date": "2025-04-02"}`), 0o644)
+	if code := Main([]string{"invoke", "--logs", "json", ev}); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if _, _, err := run2(t, "invoke", ev); err == nil || !strings.HasPrefix(err.Error(), "LAMBDUCK_DATA: the folder ") {
+		t.Errorf("%v", err)
 	}
 }

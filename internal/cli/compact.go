@@ -25,7 +25,7 @@ func newCompact() *cobra.Command {
 		grace            time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "compact (--company ID[,ID…] | --all) [--start DATE] [--end DATE]",
+		Use:   "compact (--company ID[,ID…] | --all) [flags]",
 		Short: "Rewrite company-days of many small Parquet files into one file each",
 		Long: `Rewrites every company-day that a report would read more than --threshold
 files from into one Parquet file (several for a day over --target-rows; rows

@@ -21,7 +21,7 @@ func newDashboard() *cobra.Command {
 		asJSON                         bool
 	)
 	cmd := &cobra.Command{
-		Use:   "dashboard --company ID --start DATE --end DATE [-o FILE] [--lang en|ja]",
+		Use:   "dashboard --company ID --start DATE --end DATE [flags]",
 		Short: "Write a company's dashboard for a date range as one self-contained HTML page",
 		Long: `Computes the dashboard of one company over a date range — summary cards with
 the change against the previous period of the same length, hits per day (the

@@ -21,7 +21,7 @@ func newIngest() *cobra.Command {
 		asJSON                bool
 	)
 	cmd := &cobra.Command{
-		Use:   "ingest [--format FORMAT] [--company ID] SOURCE…",
+		Use:   "ingest [flags] SOURCE…",
 		Short: "Turn raw access logs into the partitioned Parquet layout",
 		Long: `Reads raw access logs — NCSA Combined and Common (nginx/Apache) and their
 virtual-host forms, AWS ALB and Classic ELB, CloudFront standard logs, S3 server

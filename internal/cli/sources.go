@@ -20,7 +20,7 @@ func newSources() *cobra.Command {
 		asJSON               bool
 	)
 	cmd := &cobra.Command{
-		Use:   "sources --company ID [--remove SOURCE]",
+		Use:   "sources --company ID [flags]",
 		Short: "List what was ingested for a company, source by source, and remove one",
 		Long: `Lists the sources whose rows a company's data holds: each source's id (the
 stem of its files' names), what it was (a path, s3://bucket/key, or

@@ -17,7 +17,7 @@ import (
 func newSQL() *cobra.Command {
 	var company, start, end, format string
 	cmd := &cobra.Command{
-		Use:   "sql [STATEMENT|-]",
+		Use:   "sql --company ID --start DATE --end DATE [flags] [STATEMENT|-]",
 		Short: "Run an ad-hoc SELECT over one company's data and date range, locked as a report is",
 		Long: `Runs one SELECT (or WITH … SELECT) statement over the view access_logs —
 one company's files in the date range, nothing else — in the same locked
