@@ -839,3 +839,33 @@ func TestMissingDataRootExits2(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// --logs text gives short lines for a person (no time, logfmt); json the
+// function's JSON lines; anything else is refused.
+func TestLogFormats(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	data := filepath.Join(t.TempDir(), "data")
+	os.Mkdir(data, 0o755)
+	t.Setenv("LAMBDUCK_DATA", data)
+	ev := filepath.Join(t.TempDir(), "e.json")
+	os.WriteFile(ev, []byte(`{"company_id": "7", "start_date": "2025-04-01", "end_date": "2025-04-02"}`), 0o644)
+	_, stderr, err := run2(t, "invoke", "--logs", "text", "--format", "json", ev)
+	if err != nil || !regexp.MustCompile(`(?m)^level=WARN msg="no data found for company_id 7 from 2025-04-01 to 2025-04-02" request_id=local-\w+ data=`).MatchString(stderr) || strings.Contains(stderr, "time=") {
+		t.Errorf("text: %v\n%s", err, stderr)
+	}
+	_, stderr, err = run2(t, "invoke", "--logs", "json", "--format", "json", ev)
+	if err != nil || !strings.Contains(stderr, `{"time":"`) || !strings.Contains(stderr, `"level":"WARN","msg":"no data found`) {
+		t.Errorf("json: %v\n%s", err, stderr)
+	}
+	t.Setenv("LAMBDUCK_LOG_FORMAT", "text")
+	if _, stderr, _ = run2(t, "invoke", "--format", "json", ev); !strings.HasPrefix(stderr, "level=WARN") {
+		t.Errorf("LAMBDUCK_LOG_FORMAT=text:\n%s", stderr)
+	}
+	if _, _, err := run2(t, "invoke", "--logs", "xml", ev); err == nil || !strings.Contains(err.Error(), "--logs") {
+		t.Errorf("--logs xml: %v", err)
+	}
+	t.Setenv("LAMBDUCK_LOG_FORMAT", "xml")
+	if _, _, err := run2(t, "invoke", ev); err == nil || !strings.Contains(err.Error(), "LAMBDUCK_LOG_FORMAT") {
+		t.Errorf("LAMBDUCK_LOG_FORMAT=xml: %v", err)
+	}
+}
