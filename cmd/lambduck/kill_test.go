@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -123,10 +124,26 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	if extra != 0 || missing != 0 || n != 300000 {
 		t.Errorf("after kills: %d rows, %d extra, %d missing (want 300000, 0, 0)", n, extra, missing)
 	}
+	records := 0
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.HasPrefix(d.Name(), ".") || !strings.HasSuffix(d.Name(), ".parquet")) {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if filepath.Base(filepath.Dir(p)) == "_sources" && strings.HasSuffix(d.Name(), ".json") {
+			// the source's record: whole, or not there
+			b, err := os.ReadFile(p)
+			if err != nil || !json.Valid(b) {
+				t.Errorf("a partial record of the source: %s: %v %q", p, err, b)
+			}
+			records++
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") || !strings.HasSuffix(d.Name(), ".parquet") {
 			t.Errorf("partial file in the data root: %s", p)
 		}
 		return nil
 	})
+	if records != 1 {
+		t.Errorf("%d records of the one source, want 1", records)
+	}
 }
