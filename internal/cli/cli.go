@@ -128,6 +128,17 @@ func loadEnv(cmd *cobra.Command, defaultLevel slog.Level) (env, error) {
 
 func (e env) handler() (*handler.Handler, error) { return handler.New(e.cfg, e.log) }
 
+// openHandler is loadEnv then the handler of a command that answers
+// requests; the caller closes the handler.
+func openHandler(cmd *cobra.Command, defaultLevel slog.Level) (env, *handler.Handler, error) {
+	e, err := loadEnv(cmd, defaultLevel)
+	if err != nil {
+		return e, nil, err
+	}
+	h, err := e.handler()
+	return e, h, err
+}
+
 // s3 is the S3 client provider for the roots a command opens.
 func (e env) s3() *bucket.Provider { return bucket.NewProvider(e.cfg.S3PathStyle) }
 

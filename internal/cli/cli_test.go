@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +21,7 @@ import (
 	"lambduck/internal/ingest"
 	"lambduck/internal/request"
 	"lambduck/internal/s3test"
+	"lambduck/internal/testkit"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -453,24 +454,6 @@ func TestSettingsHelpAndVersion(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a writer a test reads while a command writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // lambduck serve speaks the Function URL event format to a real HTTP client:
 // query-string requests, a POST body, the dashboard page with its CSP, the
 // function's 400s; it listens on loopback only unless told, and stops on
@@ -488,10 +471,17 @@ func TestServe(t *testing.T) {
 		}
 	}
 
+	// A free port, then serve on it; the test waits until it answers.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out lockedBuffer
+	var out bytes.Buffer
 	root := newRoot(&out, &out)
-	root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--logs", "json"})
+	root.SetArgs([]string{"serve", "--addr", addr, "--logs", "json"})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 	defer func() {
@@ -499,13 +489,18 @@ func TestServe(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("serve ended with %v", err)
 		}
+		if !strings.Contains(out.String(), "Serving "+data+" on http://"+addr+"/") {
+			t.Errorf("serve's first line:\n%s", out.String())
+		}
 	}()
-	base := ""
-	for deadline := time.Now().Add(10 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
-		if m := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", out.String())
+	base := "http://" + addr + "/"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get(base); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not answer within 10 s")
 		}
 	}
 	get := func(method, url, body string) (*http.Response, string) {
@@ -664,19 +659,17 @@ func TestSQL(t *testing.T) {
 		t.Errorf("a plain query: %v\n%s", err, out)
 	}
 	other := filepath.Join(data, "company_id=8", "date=2025-04-01", "gen-1.parquet")
-	for name, attack := range map[string]string{
-		"steal_file":    "SELECT count(*) AS n, max(client_ip) AS ip FROM read_parquet('" + other + "')",
-		"steal_glob":    "SELECT count(*) AS n FROM read_parquet('" + data + "/company_id=8/*/*.parquet')",
-		"steal_union":   "SELECT count(*) AS n FROM (SELECT client_ip FROM access_logs UNION ALL SELECT client_ip FROM '" + other + "')",
-		"list_files":    "SELECT file FROM glob('" + data + "/*/*/*')",
-		"read_passwd":   "SELECT * FROM read_csv('/etc/passwd')",
-		"read_text":     "SELECT content FROM read_text('" + other + "')",
+	attacks := testkit.Attacks(data, other, "8")
+	for name, statement := range map[string]string{
 		"attach":        "ATTACH '" + filepath.Join(t.TempDir(), "x.db") + "'",
 		"copy_out":      "COPY (SELECT * FROM access_logs) TO '" + filepath.Join(t.TempDir(), "x.csv") + "'",
 		"set":           "SET enable_external_access = true",
 		"two":           "SELECT 1; SELECT * FROM read_parquet('" + other + "')",
 		"unbound_param": "SELECT $limit",
 	} {
+		attacks[name] = statement
+	}
+	for name, attack := range attacks {
 		stdout, stderr, err := run2(t, append(rng, "--format", "json", attack)...)
 		var ec exitCode
 		if !errors.As(err, &ec) || ec != 1 || !regexp.MustCompile(`HTTP (400|500): `).MatchString(stderr) || stdout != "" {

@@ -50,11 +50,7 @@ The data root is LAMBDUCK_DATA; docs/reports.md describes the panels.`,
 			if !slices.Contains(dashboard.Langs, lang) {
 				return fmt.Errorf("--lang: %q is not one of %s", lang, strings.Join(dashboard.Langs, ", "))
 			}
-			e, err := loadEnv(cmd, slog.LevelWarn)
-			if err != nil {
-				return err
-			}
-			h, err := e.handler()
+			e, h, err := openHandler(cmd, slog.LevelWarn)
 			if err != nil {
 				return err
 			}

@@ -87,11 +87,7 @@ setting).`,
 			if mode == "table" {
 				level = slog.LevelWarn
 			}
-			e, err := loadEnv(cmd, level)
-			if err != nil {
-				return err
-			}
-			h, err := e.handler()
+			e, h, err := openHandler(cmd, level)
 			if err != nil {
 				return err
 			}

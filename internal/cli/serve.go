@@ -56,11 +56,7 @@ Ctrl-C stops it.`,
 			if !public && !loopback(host) {
 				return fmt.Errorf("--addr %s is not a loopback address: the data would be served to the network without authentication; --public says that is meant", addr)
 			}
-			e, err := loadEnv(cmd, slog.LevelInfo)
-			if err != nil {
-				return err
-			}
-			h, err := e.handler()
+			e, h, err := openHandler(cmd, slog.LevelInfo)
 			if err != nil {
 				return err
 			}

@@ -59,19 +59,15 @@ DuckDB's errors).`,
 			}
 			// The company and range are checked as an event's are.
 			event, _ := json.Marshal(map[string]string{"company_id": company, "start_date": start, "end_date": end})
-			e, err := loadEnv(cmd, slog.LevelWarn)
-			if err != nil {
-				return err
-			}
-			req, err := request.Decode(event, e.cfg.MaxEvent)
-			if err != nil {
-				return flagError(err)
-			}
-			h, err := e.handler()
+			e, h, err := openHandler(cmd, slog.LevelWarn)
 			if err != nil {
 				return err
 			}
 			defer h.Close()
+			req, err := request.Decode(event, e.cfg.MaxEvent)
+			if err != nil {
+				return flagError(err)
+			}
 			res, err := h.AnswerSQL(cmd.Context(), req, statement)
 			if err != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "HTTP %d: %v\n", handler.Status(err), err)

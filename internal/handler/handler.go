@@ -98,12 +98,7 @@ func (h *Handler) Answer(ctx context.Context, req *request.Request) (res *Result
 	start := h.now()
 	ctx = withRequestID(ctx)
 	id := requestID(ctx)
-	defer func() {
-		if p := recover(); p != nil {
-			res, err = nil, fmt.Errorf("panic while answering: %v", p)
-		}
-		h.logDone(id, start, req, res, err)
-	}()
+	defer h.finish(id, start, req, &res, &err)
 	if req.Report == dashboard.Name {
 		return h.answerDashboard(ctx, id, start, req)
 	}
@@ -130,6 +125,15 @@ func (h *Handler) Answer(ctx context.Context, req *request.Request) (res *Result
 	return h.run(ctx, id, start, req, rep, params)
 }
 
+// finish ends every answer, deferred: a panic becomes an error, and the
+// request is logged with its outcome.
+func (h *Handler) finish(id string, start time.Time, req *request.Request, res **Result, err *error) {
+	if p := recover(); p != nil {
+		*res, *err = nil, fmt.Errorf("panic while answering: %v", p)
+	}
+	h.logDone(id, start, req, *res, *err)
+}
+
 // AdHocName is what an ad-hoc statement (AnswerSQL) is called in answers
 // and logs.
 const AdHocName = "sql"
@@ -143,12 +147,7 @@ func (h *Handler) AnswerSQL(ctx context.Context, req *request.Request, statement
 	start := h.now()
 	ctx = withRequestID(ctx)
 	id := requestID(ctx)
-	defer func() {
-		if p := recover(); p != nil {
-			res, err = nil, fmt.Errorf("panic while answering: %v", p)
-		}
-		h.logDone(id, start, req, res, err)
-	}()
+	defer h.finish(id, start, req, &res, &err)
 	rep, err := report.Parse(AdHocName, "the command line", statement)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "report "+AdHocName+": ")

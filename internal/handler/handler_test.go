@@ -290,15 +290,7 @@ func TestBadInputThenValid(t *testing.T) {
 func TestUserReportCannotReadAnotherCompany(t *testing.T) {
 	reports := t.TempDir()
 	other := filepath.Join(dataset, "company_id=1691", "date=2025-04-01", "gen-7.parquet")
-	attempts := map[string]string{
-		"steal_file":    "SELECT count(*) AS n, max(client_ip) AS ip FROM read_parquet('" + other + "')",
-		"steal_glob":    "SELECT count(*) AS n FROM read_parquet('" + dataset + "/company_id=1691/*/*.parquet')",
-		"steal_union":   "SELECT count(*) AS n FROM (SELECT client_ip FROM access_logs UNION ALL SELECT client_ip FROM '" + other + "')",
-		"list_files":    "SELECT file FROM glob('" + dataset + "/*/*/*')",
-		"read_passwd":   "SELECT * FROM read_csv('/etc/passwd')",
-		"read_text":     "SELECT content FROM read_text('" + other + "')",
-		"steal_scratch": "SELECT * FROM read_parquet('" + dataset + "/../scratch/**/*.parquet')",
-	}
+	attempts := testkit.Attacks(dataset, other, "1691")
 	for name, sqlText := range attempts {
 		if err := os.WriteFile(filepath.Join(reports, name+".sql"), []byte(sqlText), 0o644); err != nil {
 			t.Fatal(err)

@@ -70,3 +70,19 @@ func Engine(t testing.TB) *engine.Engine {
 	t.Cleanup(func() { eng.Close() })
 	return eng
 }
+
+// Attacks are report statements that try to read what a request must not:
+// another company's file (other, under the data root), a glob over every
+// company, the machine's files, the scratch folder beside the data root.
+// Every one must fail, whichever face runs it (a user report, lambduck sql).
+func Attacks(data, other, otherCompany string) map[string]string {
+	return map[string]string{
+		"steal_file":    "SELECT count(*) AS n, max(client_ip) AS ip FROM read_parquet('" + other + "')",
+		"steal_glob":    "SELECT count(*) AS n FROM read_parquet('" + data + "/company_id=" + otherCompany + "/*/*.parquet')",
+		"steal_union":   "SELECT count(*) AS n FROM (SELECT client_ip FROM access_logs UNION ALL SELECT client_ip FROM '" + other + "')",
+		"list_files":    "SELECT file FROM glob('" + data + "/*/*/*')",
+		"read_passwd":   "SELECT * FROM read_csv('/etc/passwd')",
+		"read_text":     "SELECT content FROM read_text('" + other + "')",
+		"steal_scratch": "SELECT * FROM read_parquet('" + data + "/../scratch/**/*.parquet')",
+	}
+}
