@@ -127,8 +127,8 @@ func TestS3TriggeredIngest(t *testing.T) {
 	if len(objs) != 2 {
 		t.Errorf("%d data objects, want one per day: %+v", len(objs), objs)
 	}
-	// and one record of the source, however often it was delivered
-	if recs, _, err := c.List(context.Background(), "lake", "data/company_id=1690/_sources/", "", nil); err != nil || len(recs) != 1 {
+	// and one record of the source (by id and by fingerprint), however often it was delivered
+	if recs, _, err := c.List(context.Background(), "lake", "data/company_id=1690/_sources/", "", nil); err != nil || len(recs) != 2 {
 		t.Errorf("records of the source: %v %+v", err, recs)
 	}
 

@@ -368,3 +368,32 @@ func TestNotALogMessageReads(t *testing.T) {
 		t.Errorf("%q", e)
 	}
 }
+
+// A log that grew is the same source with new bytes: its record follows it
+// (one record by id, one by the new fingerprint, none by the old), and it
+// is not "the same bytes" as anything.
+func TestRecordFollowsAGrowingLog(t *testing.T) {
+	dir, root := t.TempDir(), t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	genCombined(t, log, 100, 4)
+	if s := ingestFiles(t, root, Options{Company: "1690", Format: "combined"}, log); s.FailedSources != 0 || s.Sources[0].SameBytesAs != nil {
+		t.Fatalf("%+v", s)
+	}
+	b, _ := os.ReadFile(log)
+	f, _ := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(b[:strings.Index(string(b), "\n")+1]) // one more line
+	f.Close()
+	if s := ingestFiles(t, root, Options{Company: "1690", Format: "combined"}, log); s.FailedSources != 0 || s.Sources[0].SameBytesAs != nil || s.Sources[0].RowsWritten != 301 {
+		t.Fatalf("%+v", s)
+	}
+	records, _ := filepath.Glob(filepath.Join(root, "company_id=1690", "_sources", "*.json"))
+	markers, _ := filepath.Glob(filepath.Join(root, "company_id=1690", "_sources", "*", "*.json"))
+	if len(records) != 1 || len(markers) != 1 {
+		t.Fatalf("records %v, markers %v", records, markers)
+	}
+	list, err := Sources(context.Background(), storage.Folder(root), "1690")
+	fp, _, _ := Fingerprint(log)
+	if err != nil || len(list) != 1 || list[0].Rows != 301 || list[0].Fingerprint != fp || list[0].Identity != log || !strings.Contains(markers[0], fp) {
+		t.Errorf("%v %+v", err, list)
+	}
+}

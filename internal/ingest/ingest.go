@@ -232,18 +232,14 @@ func ingestOne(ctx context.Context, eng *engine.Engine, tool *engine.Tool, n int
 	if err != nil {
 		return fs, fmt.Errorf("%s: %w", src.Identity, err)
 	}
-	existing, err := moveIntoPlace(ctx, compact.Options{Root: o.Root, Engine: eng, Scratch: tool.Dir(), Grace: o.CompactGrace}, stage, src, &fs, o, src.ID())
-	if err != nil {
+	if err := moveIntoPlace(ctx, compact.Options{Root: o.Root, Engine: eng, Scratch: tool.Dir(), Grace: o.CompactGrace}, stage, src, &fs, o, src.ID()); err != nil {
 		return fs, err
 	}
 	fs.RowsWritten = okRows
 	// The record of the source, and the same bytes under another name.
-	for _, other := range sameBytes(existing, src.ID(), fp) {
-		fs.SameBytesAs = append(fs.SameBytesAs, recordedIdentity(ctx, o.Root, existing, other))
-	}
 	rec := Record{ID: src.ID(), Identity: src.Identity, Format: fs.Format, Size: size, Fingerprint: fp, Rows: okRows,
 		Days: fs.Days, IngestedAt: time.Now().UTC().Truncate(time.Second)}
-	if err := writeRecord(ctx, o.Root, existing, rec, fs.Company, tool.Dir()); err != nil {
+	if fs.SameBytesAs, err = keepRecord(ctx, o.Root, rec, fs.Company, tool.Dir()); err != nil {
 		return fs, fmt.Errorf("%s: the record of the source: %w", src.Identity, err)
 	}
 	return fs, nil
@@ -353,25 +349,25 @@ var manifests = compact.NewCache()
 // earlier rows, the new rows (or none) replace them inside a new compaction
 // instead (package compact), so that a reader sees the old rows or the new,
 // never both.
-// It returns the listing of the company it worked from. id is the stem of
-// the source's files.
-func moveIntoPlace(ctx context.Context, co compact.Options, stage string, src Source, fs *FileSummary, o Options, id string) ([]storage.Object, error) {
-	existing, _, err := o.Root.List(ctx, layout.CompanyPrefix(fs.Company), "", nil)
+// id is the stem of the source's files.
+func moveIntoPlace(ctx context.Context, co compact.Options, stage string, src Source, fs *FileSummary, o Options, id string) error {
+	// The partitions only (the records under _sources/ are not data).
+	existing, _, err := o.Root.List(ctx, layout.CompanyPrefix(fs.Company)+"date=", "", nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	compacted := map[string]*compact.Day{}
 	for _, d := range compact.Group(existing) {
 		if len(d.Files) > 0 {
 			if err := d.Load(ctx, o.Root, manifests); err != nil {
-				return nil, err
+				return err
 			}
 			compacted[d.Date] = d
 		}
 	}
 	dayDirs, err := filepath.Glob(filepath.Join(stage, "date=*"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	keep, replaced := map[string]bool{}, map[string]bool{}
 	for _, dir := range dayDirs {
@@ -380,11 +376,11 @@ func moveIntoPlace(ctx context.Context, co compact.Options, stage string, src So
 		}
 		day, err := time.Parse(layout.DateFormat, strings.TrimPrefix(filepath.Base(dir), "date="))
 		if err != nil {
-			return nil, fmt.Errorf("%s: staged partition %s: %w", src.Identity, filepath.Base(dir), err)
+			return fmt.Errorf("%s: staged partition %s: %w", src.Identity, filepath.Base(dir), err)
 		}
 		files, err := filepath.Glob(filepath.Join(dir, "*.parquet"))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sort.Strings(files)
 		staged := map[string]string{}
@@ -401,7 +397,7 @@ func moveIntoPlace(ctx context.Context, co compact.Options, stage string, src So
 		if d := compacted[date]; d != nil {
 			ok, err := co.Replace(ctx, d, id, staged)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", src.Identity, err)
+				return fmt.Errorf("%s: %w", src.Identity, err)
 			}
 			if ok {
 				replaced[date] = true
@@ -411,7 +407,7 @@ func moveIntoPlace(ctx context.Context, co compact.Options, stage string, src So
 		for name, f := range staged {
 			rel := layout.Key(fs.Company, day, name)
 			if err := o.Root.Put(ctx, f, rel); err != nil {
-				return nil, fmt.Errorf("%s: %w", src.Identity, err)
+				return fmt.Errorf("%s: %w", src.Identity, err)
 			}
 			keep[rel] = true
 		}
@@ -421,7 +417,7 @@ func moveIntoPlace(ctx context.Context, co compact.Options, stage string, src So
 		if !replaced[date] && !slices.Contains(fs.Days, date) {
 			ok, err := co.Replace(ctx, d, id, nil)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", src.Identity, err)
+				return fmt.Errorf("%s: %w", src.Identity, err)
 			}
 			replaced[date] = ok
 		}
@@ -432,9 +428,9 @@ func moveIntoPlace(ctx context.Context, co compact.Options, stage string, src So
 		// them after its grace period.
 		if ok && strings.HasPrefix(f.Name, id) && !keep[obj.Key] && !replaced[f.Day] {
 			if err := o.Root.Remove(ctx, obj.Key); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return existing, nil
+	return nil
 }

@@ -36,22 +36,37 @@ type Record struct {
 	IngestedAt  time.Time `json:"ingested_at"`
 }
 
-// recordKey names a source's record: its id and fingerprint are in the key,
-// so that finding the same bytes under another name is a listing, not a
-// read of every record.
-func recordKey(company, id, fingerprint string) string {
-	return layout.CompanyPrefix(company) + "_sources/" + id + "." + fingerprint + ".json"
+// A source's record is kept twice under the company's _sources/ folder: as
+// <id>.json (found by the source's id, to replace it) and as
+// <fingerprint>/<id>.json (found by the bytes, to notice the same log under
+// another name). Ingest reads neither by listing every record: a company
+// gathers thousands of sources (ALB writes a file every 5 minutes per node).
+func recordKey(company, id string) string {
+	return layout.CompanyPrefix(company) + "_sources/" + id + ".json"
 }
 
-// parseRecordKey reads a record's key: the source id and fingerprint.
-func parseRecordKey(key string) (id, fingerprint string, ok bool) {
+func fingerprintPrefix(company, fp string) string {
+	return layout.CompanyPrefix(company) + "_sources/" + fp + "/"
+}
+
+// parseRecordKey reads a by-id record's key: company_id=<c>/_sources/<id>.json.
+func parseRecordKey(key string) (id string, ok bool) {
 	parts := strings.Split(key, "/")
 	if len(parts) != 3 || parts[1] != "_sources" {
+		return "", false
+	}
+	id, ok = strings.CutSuffix(parts[2], ".json")
+	return id, ok && id != "" && !strings.Contains(id, ".")
+}
+
+// parseMarkerKey reads a by-fingerprint key: company_id=<c>/_sources/<fp>/<id>.json.
+func parseMarkerKey(key string) (fp, id string, ok bool) {
+	parts := strings.Split(key, "/")
+	if len(parts) != 4 || parts[1] != "_sources" {
 		return "", "", false
 	}
-	id, rest, ok := strings.Cut(parts[2], ".")
-	fingerprint, ok2 := strings.CutSuffix(rest, ".json")
-	return id, fingerprint, ok && ok2 && id != "" && fingerprint != ""
+	id, ok = strings.CutSuffix(parts[3], ".json")
+	return parts[2], id, ok && id != ""
 }
 
 // fingerprintSample is how much of each end of a source the fingerprint reads.
@@ -86,25 +101,66 @@ func Fingerprint(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)[:12]), fi.Size(), nil
 }
 
-// sameBytes names the other sources of the company whose recorded
-// fingerprint is fp, from a listing of the company's keys.
-func sameBytes(existing []storage.Object, id, fp string) []string {
-	var ids []string
-	for _, o := range existing {
-		if oid, ofp, ok := parseRecordKey(o.Key); ok && ofp == fp && oid != id {
-			ids = append(ids, oid)
-		}
+// readRecords reads the records under prefix (by-id, or one fingerprint's).
+func readRecords(ctx context.Context, root *storage.Root, prefix string) ([]Record, []storage.Object, error) {
+	objs, _, err := root.List(ctx, prefix, "", nil)
+	if err != nil {
+		return nil, nil, err
 	}
-	return ids
+	var out []Record
+	for _, o := range objs {
+		b, err := root.Read(ctx, o, 1<<20)
+		if err != nil {
+			return nil, nil, err
+		}
+		var rec Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", root.Location(o.Key), err)
+		}
+		out = append(out, rec)
+	}
+	return out, objs, nil
 }
 
-// writeRecord replaces the source's record (an earlier one may hold another
-// fingerprint: the log grew) once its rows are in place.
-func writeRecord(ctx context.Context, root *storage.Root, existing []storage.Object, rec Record, company, scratch string) error {
+// keepRecord writes the source's record (by id and by fingerprint) once its
+// rows are in place, and returns the names of the company's other sources
+// with the same fingerprint. The previous record of the source is replaced
+// (the log may have grown: another fingerprint).
+func keepRecord(ctx context.Context, root *storage.Root, rec Record, company, scratch string) (same []string, err error) {
+	old, _, err := readRecords(ctx, root, recordKey(company, rec.ID))
+	if err != nil {
+		return nil, err
+	}
+	others, _, err := readRecords(ctx, root, fingerprintPrefix(company, rec.Fingerprint))
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range others {
+		if o.ID != rec.ID {
+			same = append(same, o.Identity)
+		}
+	}
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	for _, key := range []string{fingerprintPrefix(company, rec.Fingerprint) + rec.ID + ".json", recordKey(company, rec.ID)} {
+		if err := putBytes(ctx, root, key, b, scratch); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range old {
+		if o.ID == rec.ID && o.Fingerprint != rec.Fingerprint && o.Fingerprint != "" {
+			if err := root.Remove(ctx, fingerprintPrefix(company, o.Fingerprint)+rec.ID+".json"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return same, nil
+}
+
+// putBytes writes b as the object key (through a file: roots put files).
+func putBytes(ctx context.Context, root *storage.Root, key string, b []byte, scratch string) error {
 	tmp, err := os.CreateTemp(scratch, "record-*.json")
 	if err != nil {
 		return err
@@ -117,18 +173,7 @@ func writeRecord(ctx context.Context, root *storage.Root, existing []storage.Obj
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	key := recordKey(company, rec.ID, rec.Fingerprint)
-	if err := root.Put(ctx, tmp.Name(), key); err != nil {
-		return err
-	}
-	for _, o := range existing {
-		if oid, _, ok := parseRecordKey(o.Key); ok && oid == rec.ID && o.Key != key {
-			if err := root.Remove(ctx, o.Key); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return root.Put(ctx, tmp.Name(), key)
 }
 
 // SourceInfo is one source of a company as `lambduck sources` lists it: the
@@ -159,7 +204,11 @@ func Sources(ctx context.Context, root *storage.Root, company string) ([]SourceI
 	}
 	fps := map[string][]string{}
 	for _, o := range existing {
-		id, fp, ok := parseRecordKey(o.Key)
+		if fp, id, ok := parseMarkerKey(o.Key); ok {
+			fps[fp] = append(fps[fp], id)
+			continue
+		}
+		id, ok := parseRecordKey(o.Key)
 		if !ok {
 			continue
 		}
@@ -172,7 +221,6 @@ func Sources(ctx context.Context, root *storage.Root, company string) ([]SourceI
 			return nil, fmt.Errorf("%s: %w", root.Location(o.Key), err)
 		}
 		s.Recorded = true
-		fps[fp] = append(fps[fp], id)
 	}
 	for _, d := range compact.Group(existing) {
 		if err := d.Load(ctx, root, nil); err != nil {
@@ -225,15 +273,14 @@ func RemoveSource(ctx context.Context, co compact.Options, root *storage.Root, c
 	if err := removeFromDays(ctx, co, stage, id, &fs, root); err != nil {
 		return nil, err
 	}
-	existing, _, err := root.List(ctx, layout.CompanyPrefix(company)+"_sources/", "", nil)
-	if err != nil {
-		return nil, err
+	if fp := before[i].Fingerprint; fp != "" {
+		if err := root.Remove(ctx, fingerprintPrefix(company, fp)+id+".json"); err != nil {
+			return nil, err
+		}
 	}
-	for _, o := range existing {
-		if oid, _, ok := parseRecordKey(o.Key); ok && oid == id {
-			if err := root.Remove(ctx, o.Key); err != nil {
-				return nil, err
-			}
+	if before[i].Recorded {
+		if err := root.Remove(ctx, recordKey(company, id)); err != nil {
+			return nil, err
 		}
 	}
 	return before[i].DataDays, nil
@@ -244,20 +291,5 @@ func removeFromDays(ctx context.Context, co compact.Options, stage, id string, f
 	if err := os.MkdirAll(filepath.Join(stage, "empty"), 0o700); err != nil {
 		return err
 	}
-	_, err := moveIntoPlace(ctx, co, filepath.Join(stage, "empty"), Source{}, fs, Options{Root: root}, id)
-	return err
-}
-
-// recordedIdentity is the source name a record keeps for id, or id when its
-// record cannot be read.
-func recordedIdentity(ctx context.Context, root *storage.Root, existing []storage.Object, id string) string {
-	for _, o := range existing {
-		if oid, _, ok := parseRecordKey(o.Key); ok && oid == id {
-			var rec Record
-			if b, err := root.Read(ctx, o, 1<<20); err == nil && json.Unmarshal(b, &rec) == nil && rec.Identity != "" {
-				return rec.Identity
-			}
-		}
-	}
-	return id
+	return moveIntoPlace(ctx, co, filepath.Join(stage, "empty"), Source{}, fs, Options{Root: root}, id)
 }
