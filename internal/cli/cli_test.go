@@ -862,3 +862,36 @@ func TestLogFormats(t *testing.T) {
 		t.Errorf("LAMBDUCK_LOG_FORMAT=xml: %v", err)
 	}
 }
+
+// reports says which report is the default, each parameter's bounds, and
+// what the columns mean where their names do not say it all.
+func TestReportsListing(t *testing.T) {
+	out, _, err := run2(t, "reports")
+	for _, want := range []string{"access_summary (default)", "limit integer=20 (1…1000000)", "dashboard ",
+		"unique_visitors  distinct (client_ip, date, user_agent) among requests not answered 4xx, as GoAccess counts them",
+		`An event without "report" runs access_summary.`} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("reports lacks %q: %v\n%s", want, err, out)
+		}
+	}
+	js, _, err := run2(t, "reports", "--json")
+	var list []struct {
+		Name    string `json:"name"`
+		Default bool   `json:"default"`
+		Params  []struct {
+			Bounds string `json:"bounds"`
+		} `json:"params"`
+		Columns []struct{ Name, Meaning string } `json:"columns"`
+	}
+	if err != nil || json.Unmarshal([]byte(js), &list) != nil {
+		t.Fatalf("%v\n%s", err, js)
+	}
+	for _, r := range list {
+		if r.Default != (r.Name == "access_summary") {
+			t.Errorf("%s: default %v", r.Name, r.Default)
+		}
+		if r.Name == "top_paths" && (len(r.Params) != 1 || r.Params[0].Bounds != "1…1000000" || len(r.Columns) != 2) {
+			t.Errorf("top_paths: %+v", r)
+		}
+	}
+}
