@@ -98,6 +98,24 @@ func TestTerraformCheckerCatches(t *testing.T) {
 		"jsonencode star": `resource "aws_iam_role_policy" "x" {
   policy = jsonencode({ Statement = [{ Action = "lambda:*", Resource = "arn:x" }] })
 }`,
+		"dynamic star action": `data "aws_iam_policy_document" "x" {
+  dynamic "statement" {
+    for_each = [1]
+    content {
+      actions   = ["s3:*"]
+      resources = statement.value
+    }
+  }
+}`,
+		"dynamic star resource": `data "aws_iam_policy_document" "x" {
+  dynamic "statement" {
+    for_each = [1]
+    content {
+      actions   = ["s3:GetObject"]
+      resources = ["*"]
+    }
+  }
+}`,
 		"trust ec2": `data "aws_iam_policy_document" "assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -160,6 +178,25 @@ func checkTerraform(blocks []*hclsyntax.Block, sources map[string][]byte) []stri
 			}
 		case b.Type == "data" && kind == "aws_iam_policy_document":
 			for _, st := range b.Body.Blocks {
+				// A dynamic statement is checked by its content.
+				if st.Type == "dynamic" && len(st.Labels) == 1 && st.Labels[0] == "statement" {
+					for _, c := range st.Body.Blocks {
+						if c.Type == "content" {
+							st = c
+						}
+					}
+					if st.Type != "content" {
+						problems = append(problems, where+": a dynamic statement without content")
+						continue
+					}
+					// Its resources come from its for_each: what that names is checked there.
+					if r, ok := st.Body.Attributes["resources"]; ok && text(r.Expr) != "statement.value" {
+						problems = append(problems, checkStatement(where, strs(st.Body.Attributes["actions"].Expr), strs(r.Expr))...)
+					} else if a, ok := st.Body.Attributes["actions"]; ok {
+						problems = append(problems, checkStatement(where, strs(a.Expr), []string{"arn:dynamic"})...)
+					}
+					continue
+				}
 				if st.Type != "statement" {
 					continue
 				}

@@ -1,7 +1,8 @@
 # The role grants only what the code does: write its own log group, list and
 # read the data root, read raw logs, write ingested data and exports, delete
 # the data files a re-ingested source no longer produces, and read exports
-# back (presigned GET URLs are signed with this role). No wildcard actions.
+# back (presigned GET URLs are signed with this role), and read the GeoIP
+# databases named, exactly those objects. No wildcard actions.
 
 data "aws_iam_policy_document" "assume" {
   statement {
@@ -65,6 +66,17 @@ data "aws_iam_policy_document" "this" {
     effect    = "Allow"
     actions   = ["s3:DeleteObject"]
     resources = ["${local.s3}${var.data_bucket}/${var.data_prefix}*"]
+  }
+
+  # Exactly the GeoIP database objects named by geoip_databases, if any.
+  dynamic "statement" {
+    for_each = length(local.geoip_objects) > 0 ? [local.geoip_objects] : []
+    content {
+      sid       = "ReadGeoIPDatabases"
+      effect    = "Allow"
+      actions   = ["s3:GetObject"]
+      resources = statement.value
+    }
   }
 
   statement {

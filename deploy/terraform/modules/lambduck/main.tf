@@ -5,6 +5,9 @@ data "aws_partition" "current" {}
 locals {
   output_bucket = var.output_bucket != "" ? var.output_bucket : var.data_bucket
   s3            = "arn:${data.aws_partition.current.partition}:s3:::"
+  # The GeoIP databases in S3, as object ARNs the role may read.
+  geoip_objects = [for u in var.geoip_databases : "${local.s3}${trimprefix(u, "s3://")}" if startswith(u, "s3://")]
+  geoip_env     = length(var.geoip_databases) > 0 ? { LAMBDUCK_GEOIP_DB = join(",", var.geoip_databases) } : {}
 }
 
 # --- image repository -------------------------------------------------------
@@ -74,7 +77,7 @@ resource "aws_lambda_function" "this" {
       LAMBDUCK_SCRATCH  = "/tmp/lambduck"
       LAMBDUCK_TIMEZONE = var.timezone
       LAMBDUCK_MAX_DAYS = tostring(var.max_days)
-    }, var.extra_environment)
+    }, local.geoip_env, var.extra_environment)
   }
 
   logging_config {

@@ -95,6 +95,16 @@ variable "max_days" {
   default     = 366
 }
 
+variable "geoip_databases" {
+  type        = list(string)
+  description = "LAMBDUCK_GEOIP_DB: MaxMind-format databases (Country or City, and ASN) for the dashboard's countries and networks, each s3://bucket/key (the role may read exactly these objects) or a path in the image. Empty: no such panels."
+  default     = []
+  validation {
+    condition     = alltrue([for u in var.geoip_databases : !strcontains(u, ",")])
+    error_message = "A GeoIP database location cannot hold a comma (LAMBDUCK_GEOIP_DB is a comma-separated list)."
+  }
+}
+
 variable "extra_environment" {
   type        = map(string)
   description = "More environment variables for the function (no secrets: use Secrets Manager for those)."
