@@ -391,6 +391,16 @@ func TestInvokeOutputs(t *testing.T) {
 	if _, err := run(t, "invoke", "--format", "yaml", paths); err == nil || !strings.Contains(err.Error(), "--format") {
 		t.Errorf("--format yaml: %v", err)
 	}
+	// An export: where it went, in any mode but raw and json.
+	outDir := t.TempDir()
+	t.Setenv("LAMBDUCK_OUTPUT", outDir)
+	exported := event(`{"report": "top_paths", "company_id": "7", "start_date": "2025-04-01", "end_date": "2025-04-02", "format": "csv"}`)
+	for _, mode := range []string{"table", "csv", "ndjson"} {
+		out, _, err := run2(t, "invoke", "--format", mode, exported)
+		if err != nil || !regexp.MustCompile(`^top_paths: \d+ rows written to `+regexp.QuoteMeta(outDir)+`/\S+\.csv\n`).MatchString(out) {
+			t.Errorf("an export, --format %s: %v\n%s", mode, err, out)
+		}
+	}
 }
 
 // An S3 event whose objects were all rejected is not a success.

@@ -27,11 +27,8 @@ func printAnswer(w io.Writer, res *handler.Result, mode string) error {
 		}
 		_, err = fmt.Fprintln(w, string(b))
 		return err
-	case res.Rows == nil && res.Location != "":
-		fmt.Fprintf(w, "%s: %s written to %s\n", res.Report, words.Plural(res.RowCount, "row"), res.Location)
-		if res.URL != "" {
-			fmt.Fprintf(w, "download (presigned): %s\n", res.URL)
-		}
+	case res.Location != "": // exported: where to, whatever the mode
+		printResult(w, res)
 		return nil
 	case mode == "csv":
 		c := csv.NewWriter(w)
@@ -81,6 +78,9 @@ func printAnswer(w io.Writer, res *handler.Result, mode string) error {
 func printResult(w io.Writer, res *handler.Result) {
 	if res.Location != "" {
 		fmt.Fprintf(w, "%s: %s written to %s\n", res.Report, words.Plural(res.RowCount, "row"), res.Location)
+		if res.URL != "" {
+			fmt.Fprintf(w, "download (presigned): %s\n", res.URL)
+		}
 	} else {
 		rows := make([][]string, len(res.Rows))
 		for i, r := range res.Rows {
