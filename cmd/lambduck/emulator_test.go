@@ -479,7 +479,7 @@ func TestEmulatorMissingDataRootFailsInit(t *testing.T) {
 	if err == nil && strings.Contains(string(raw), `"statusCode":200`) {
 		t.Fatalf("answered %s", raw)
 	}
-	e.waitForLines(t, "does not exist", 1)
+	e.waitForLines(t, "start-up failed", 1)
 	if out := e.Output(); !strings.Contains(out, `"msg":"start-up failed"`) || !strings.Contains(out, "LAMBDUCK_DATA: the folder "+missing+" does not exist") {
 		t.Errorf("the log:\n%s", out)
 	}
