@@ -44,7 +44,10 @@ type Config struct {
 	// chooses text on a terminal; Lambda always logs JSON).
 	LogFormat string
 	MemoryMB  int // AWS_LAMBDA_FUNCTION_MEMORY_SIZE, 0 when not set
-	InLambda  bool
+	// FunctionName is AWS_LAMBDA_FUNCTION_NAME, set by Lambda (and the
+	// emulator): requests then log CloudWatch metrics (docs/operations.md).
+	FunctionName string
+	InLambda     bool
 
 	CacheBytes    int64         // LAMBDUCK_CACHE_BYTES: staged S3 objects kept warm; 0: half the scratch file system
 	SpillBytes    int64         // LAMBDUCK_SPILL_BYTES: cap on one request's DuckDB spill files; 0: DuckDB's default
@@ -99,13 +102,14 @@ var Settings = [][2]string{
 // (LAMBDUCK_DATA required).
 func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 	c := Config{
-		Data:     getenv("LAMBDUCK_DATA"),
-		Output:   getenv("LAMBDUCK_OUTPUT"),
-		Reports:  getenv("LAMBDUCK_REPORTS"),
-		GeoIP:    splitList(getenv("LAMBDUCK_GEOIP_DB")),
-		Scratch:  getenv("LAMBDUCK_SCRATCH"),
-		InLambda: inLambda,
-		MaxEvent: DefaultMaxEvent,
+		Data:         getenv("LAMBDUCK_DATA"),
+		Output:       getenv("LAMBDUCK_OUTPUT"),
+		Reports:      getenv("LAMBDUCK_REPORTS"),
+		GeoIP:        splitList(getenv("LAMBDUCK_GEOIP_DB")),
+		Scratch:      getenv("LAMBDUCK_SCRATCH"),
+		InLambda:     inLambda,
+		FunctionName: getenv("AWS_LAMBDA_FUNCTION_NAME"),
+		MaxEvent:     DefaultMaxEvent,
 	}
 	if c.Data == "" {
 		if inLambda {

@@ -342,7 +342,53 @@ func (h *Handler) logDone(id string, start time.Time, req *request.Request, res 
 	if err != nil {
 		attrs = append(attrs, "error", err.Error())
 	}
+	if h.cfg.FunctionName != "" {
+		attrs = append(attrs, h.metrics(start, req, res, status)...)
+	}
 	h.log.Log(context.Background(), level, "request done", attrs...)
+}
+
+// metrics makes the "request done" line a CloudWatch Embedded Metric Format
+// record: CloudWatch Logs turns its numbers into metrics of the namespace
+// lambduck, by function and report, with no API call from the function.
+// The company is a property (searchable in Logs Insights), not a
+// dimension: a dimension per company would be a metric per company.
+func (h *Handler) metrics(start time.Time, req *request.Request, res *Result, status int) []any {
+	failed := 0
+	if status >= 500 {
+		failed = 1
+	}
+	metric := func(name, unit string) map[string]string { return map[string]string{"Name": name, "Unit": unit} }
+	out := []any{
+		"_aws", map[string]any{
+			"Timestamp": h.now().UnixMilli(),
+			"CloudWatchMetrics": []any{map[string]any{
+				"Namespace":  MetricsNamespace,
+				"Dimensions": [][]string{{"function", "report"}},
+				"Metrics": []any{metric("duration_ms", "Milliseconds"), metric("bytes_read", "Bytes"), metric("rows", "Count"),
+					metric("gb_seconds", "None"), metric("shards", "Count"), metric("failed", "Count")},
+			}},
+		},
+		"function", h.cfg.FunctionName, "gb_seconds", h.gbSeconds(h.now().Sub(start)), "shards", 1, "failed", failed,
+	}
+	// Every metric and dimension is a member of the line: the request's own
+	// (logDone) when there is one, else these.
+	if req == nil {
+		out = append(out, "report", "-")
+	}
+	if res == nil {
+		out = append(out, "rows", 0, "bytes_read", 0)
+	}
+	return out
+}
+
+// MetricsNamespace is the CloudWatch namespace of the request metrics.
+const MetricsNamespace = "lambduck"
+
+// gbSeconds is what Lambda bills for d at the function's memory size (0
+// off Lambda).
+func (h *Handler) gbSeconds(d time.Duration) float64 {
+	return d.Seconds() * float64(h.cfg.MemoryMB) / 1024
 }
 
 // Status is the HTTP status for an error of Answer: 400 for a caller's

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -477,5 +478,73 @@ func TestMissingDataRoot(t *testing.T) {
 	cfg.Data = "relative/data"
 	if _, err := New(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "LAMBDUCK_DATA") {
 		t.Errorf("a relative root that is not here: %v", err)
+	}
+}
+
+// In Lambda (AWS_LAMBDA_FUNCTION_NAME set) every request's "request done"
+// line is a CloudWatch Embedded Metric Format record: namespace lambduck,
+// dimensions function and report, each metric a number of the line, the
+// company a property only; billed GB-seconds from the memory size.
+func TestRequestMetricsEMF(t *testing.T) {
+	var logged bytes.Buffer
+	cfg := testConfig(t)
+	cfg.FunctionName, cfg.MemoryMB = "lambduck-test", 2048
+	h, err := New(cfg, slog.New(slog.NewJSONHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	call(t, h, seedEvent)
+	call(t, h, `{"company_id": "../x"}`)
+	lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines:\n%s", len(lines), logged.String())
+	}
+	for i, line := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range []string{`"rows":`, `"bytes_read":`, `"report":`, `"duration_ms":`} {
+			if n := strings.Count(line, key); n != 1 {
+				t.Errorf("line %d holds %s %d times: %s", i, key, n, line)
+			}
+		}
+		aws, _ := rec["_aws"].(map[string]any)
+		cwm, _ := aws["CloudWatchMetrics"].([]any)
+		if aws == nil || len(cwm) != 1 {
+			t.Fatalf("no EMF: %s", line)
+		}
+		if _, ok := aws["Timestamp"].(float64); !ok {
+			t.Errorf("Timestamp: %s", line)
+		}
+		m := cwm[0].(map[string]any)
+		if m["Namespace"] != "lambduck" || fmt.Sprint(m["Dimensions"]) != "[[function report]]" {
+			t.Errorf("namespace and dimensions: %v", m)
+		}
+		for _, d := range []string{"function", "report"} {
+			if s, ok := rec[d].(string); !ok || s == "" {
+				t.Errorf("dimension %s is %v", d, rec[d])
+			}
+		}
+		for _, metric := range m["Metrics"].([]any) {
+			name := metric.(map[string]any)["Name"].(string)
+			if _, ok := rec[name].(float64); !ok {
+				t.Errorf("metric %s is %v in %s", name, rec[name], line)
+			}
+		}
+		if i == 0 {
+			if want := rec["duration_ms"].(float64) / 1000 * 2; math.Abs(rec["gb_seconds"].(float64)-want) > 0.01 || rec["company_id"] != "1690" || rec["rows"].(float64) != 1 {
+				t.Errorf("gb_seconds %v (want ≈ %v), company %v, rows %v", rec["gb_seconds"], want, rec["company_id"], rec["rows"])
+			}
+		}
+	}
+	// Off Lambda: no EMF.
+	var plain bytes.Buffer
+	h2, _ := New(testConfig(t), slog.New(slog.NewJSONHandler(&plain, nil)))
+	defer h2.Close()
+	call(t, h2, seedEvent)
+	if strings.Contains(plain.String(), "_aws") {
+		t.Errorf("EMF off Lambda: %s", plain.String())
 	}
 }
