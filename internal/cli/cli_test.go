@@ -383,6 +383,15 @@ func TestInvokeOutputs(t *testing.T) {
 	if !errors.As(err, &ec) || ec != 1 || !strings.Contains(out, "HTTP 400: params.limit: -1 is below the minimum 1") {
 		t.Errorf("a negative limit: %v\n%s", err, out)
 	}
+	// The dashboard command warns too, and its page says so.
+	page := filepath.Join(t.TempDir(), "d.html")
+	if _, stderr, err := run2(t, "dashboard", "--company", "8", "--start", "2025-04-01", "--end", "2025-04-02", "-o", page); err != nil ||
+		!strings.Contains(stderr, "warning: no data found for company_id 8 from 2025-04-01 to 2025-04-02") {
+		t.Errorf("dashboard without data: %v\n%s", err, stderr)
+	}
+	if b, _ := os.ReadFile(page); !strings.Contains(string(b), `data-warning="no-data"`) {
+		t.Errorf("the page has no notice")
+	}
 	// No data: the zeros, and a warning.
 	out, err = run(t, "invoke", "--format", "table", event(`{"company_id": "8", "start_date": "2025-04-01", "end_date": "2025-04-02"}`))
 	if err != nil || !strings.Contains(out, "warning: no data found for company_id 8 from 2025-04-01 to 2025-04-02") {

@@ -59,6 +59,9 @@ The data root is LAMBDUCK_DATA; docs/reports.md describes the panels.`,
 			if err != nil {
 				return err
 			}
+			if d.NoData {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: no data found for company_id %s from %s to %s\n", company, d.StartDate, d.EndDate)
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")

@@ -288,6 +288,9 @@ type Data struct {
 	// Countries and Networks (ASNs) are there only with a GeoIP database.
 	Countries []Group `json:"countries,omitempty"`
 	Networks  []Group `json:"networks,omitempty"`
+	// NoData: the data root holds no file of the company in the range (the
+	// page says so; the JSON answer has it among its warnings).
+	NoData bool `json:"-"`
 }
 
 // Row is one row of SQL's result, in its column order.

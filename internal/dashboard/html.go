@@ -39,6 +39,7 @@ var labels = map[string]map[string]string{
 		"browsers": "Browsers", "systems": "Operating systems", "crawlers": "Crawlers and tools", "files": "Pages and static files",
 		"static_files": "Top static files", "countries": "Countries", "networks": "Networks (ASN)", "kind_pages": "Pages",
 		"kind_static": "Static files", "Other": "Other",
+		"no_data": "No data was found for this company in this range: check the company id and the dates.",
 	},
 	"ja": {
 		"title": "アクセスレポート", "company": "会社", "range": "期間", "previous": "前期間",
@@ -52,6 +53,7 @@ var labels = map[string]map[string]string{
 		"browsers": "ブラウザ", "systems": "OS", "crawlers": "クローラーとツール", "files": "ページと静的ファイル",
 		"static_files": "人気の静的ファイル", "countries": "国", "networks": "ネットワーク (ASN)", "kind_pages": "ページ",
 		"kind_static": "静的ファイル", "Other": "その他",
+		"no_data": "この会社・期間のデータは見つかりませんでした。会社 ID と日付を確認してください。",
 	},
 }
 

@@ -142,3 +142,23 @@ func TestMonthPageSize(t *testing.T) {
 	}
 	t.Logf("%d bytes", b.Len())
 }
+
+// A company with no data in the range: the page says so, in its language,
+// above the cards of zeros; with data it says nothing of the kind.
+func TestPageSaysNoData(t *testing.T) {
+	d := &Data{CompanyID: "9", StartDate: "2025-04-01", EndDate: "2025-04-02", PreviousStart: "2025-03-30", PreviousEnd: "2025-03-31", NoData: true}
+	for lang, want := range map[string]string{"en": "No data was found for this company in this range", "ja": "この会社・期間のデータは見つかりませんでした"} {
+		var b bytes.Buffer
+		if err := HTML(&b, d, lang); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), `data-warning="no-data">`+want) || strings.Index(b.String(), "no-data") > strings.Index(b.String(), `class="cards"`) {
+			t.Errorf("%s: no notice before the cards", lang)
+		}
+	}
+	d.NoData = false
+	var b bytes.Buffer
+	if err := HTML(&b, d, "en"); err != nil || strings.Contains(b.String(), "no-data") {
+		t.Errorf("a notice without NoData: %v", err)
+	}
+}

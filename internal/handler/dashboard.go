@@ -74,6 +74,7 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 	if err != nil {
 		return nil, st, nil, err
 	}
+	d.NoData = len(inRange) == 0
 	d.Panels, err = h.userPanels(ctx, id, company, start, end, inRange)
 	return d, st, warnings, err
 }
