@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
 	"lambduck/internal/config"
 	"lambduck/internal/engine"
 	"lambduck/internal/ingest"
@@ -912,5 +914,46 @@ func TestReportsListing(t *testing.T) {
 		if r.Name == "top_paths" && (len(r.Params) != 1 || r.Params[0].Bounds != "1…1000000" || len(r.Columns) != 2) {
 			t.Errorf("top_paths: %+v", r)
 		}
+	}
+}
+
+// On a terminal (a pseudo-terminal here), invoke prints a table and the
+// logs are short text lines, with no flag; the same command into a pipe
+// prints the raw response (TestInvokeOutputs).
+func TestInvokeOnATerminal(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	data := filepath.Join(t.TempDir(), "data")
+	t.Setenv("LAMBDUCK_DATA", data)
+	if out, err := run(t, "gen", "--companies", "7", "--rows-per-day", "100", "--start", "2025-04-01", "--end", "2025-04-01", "--out", data); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	ev := filepath.Join(t.TempDir(), "e.json")
+	os.WriteFile(ev, []byte(`{"company_id": "7", "start_date": "2025-04-01", "end_date": "2025-04-02"}`), 0o644)
+	onTerminal := func(args ...string) (string, error) {
+		t.Helper()
+		ptmx, tty, err := pty.Open()
+		if err != nil {
+			t.Skipf("no pseudo-terminal here: %v", err)
+		}
+		defer ptmx.Close()
+		var screen bytes.Buffer
+		read := make(chan struct{})
+		go func() { io.Copy(&screen, ptmx); close(read) }()
+		root := newRoot(tty, tty)
+		root.SetArgs(args)
+		err = root.Execute()
+		tty.Close()
+		<-read
+		return strings.ReplaceAll(screen.String(), "\r\n", "\n"), err
+	}
+	out, err := onTerminal("invoke", ev)
+	if err != nil || !regexp.MustCompile(`(?m)^hits +unique_visitors +bandwidth +unique_paths`).MatchString(out) ||
+		!strings.Contains(out, "access_summary: 1 row; read 1 file (") || strings.Contains(out, `"statusCode"`) {
+		t.Errorf("on a terminal: %v\n%s", err, out)
+	}
+	os.WriteFile(ev, []byte(`{"company_id": "8", "start_date": "2025-04-01", "end_date": "2025-04-02"}`), 0o644)
+	out, err = onTerminal("invoke", ev)
+	if err != nil || !strings.Contains(out, `level=WARN msg="no data found for company_id 8`) || strings.Contains(out, `{"time"`) {
+		t.Errorf("the log on a terminal: %v\n%s", err, out)
 	}
 }
