@@ -23,3 +23,16 @@ func TestJudgedRows(t *testing.T) {
 		t.Errorf("missed %v, want [10]", m)
 	}
 }
+
+// #4's label is the lines its log holds (whole days), and #6 follows the
+// size flags.
+func TestSizes(t *testing.T) {
+	for lines, days := range map[int]int{5000000: 50, 200000: 2, 120000: 1, 170000: 2, 1: 1} {
+		if got := rawDays(lines); got != days {
+			t.Errorf("rawDays(%d) = %d, want %d", lines, got, days)
+		}
+	}
+	if bigRowsPerDay(Options{RowsPerDay: DefaultRowsPerDay}) != 1000000 || bigRowsPerDay(Options{RowsPerDay: 2000}) != 20000 {
+		t.Error("#6 does not follow --rows-per-day")
+	}
+}

@@ -34,6 +34,19 @@ type Extra struct {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// linesPerRawDay is how many lines #4's log has a day.
+const linesPerRawDay = 100000
+
+// rawDays is how many whole days of linesPerRawDay #4's log has for
+// --raw-lines (the nearest, at least one); the row is labelled with
+// rawDays × linesPerRawDay, the lines it really read.
+func rawDays(lines int) int { return max(1, (lines+linesPerRawDay/2)/linesPerRawDay) }
+
+// bigRowsPerDay is #6's rows a day: ten times the other rows', so that the
+// size flags scale it (at the default, 30 million rows: ≥ 4× DuckDB's
+// memory limit at 512 MB).
+func bigRowsPerDay(o Options) int { return 10 * o.RowsPerDay }
+
 // rawToNumbers is #4: raw Combined log → access_summary numbers, ingest
 // included, against goaccess on the same file. Both sides are processes:
 // `lambduck ingest` then `lambduck invoke` (the function's binary, as a user
@@ -41,15 +54,15 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func rawToNumbers(ctx context.Context, o Options, x Extra, eng *engine.Engine, logf func(string, ...any)) (Row, error) {
 	// The log is whole days of 100,000 lines: --raw-lines rounds to them,
 	// and the row says how many lines were read.
-	days := max(1, (x.RawLines+50000)/100000)
-	row := Row{ID: 4, What: fmt.Sprintf("raw Combined log (%d lines) → access_summary numbers, ingest included", days*100000),
+	days := rawDays(x.RawLines)
+	row := Row{ID: 4, What: fmt.Sprintf("raw Combined log (%d lines) → access_summary numbers, ingest included", days*linesPerRawDay),
 		Baseline: "goaccess on the same file, same numbers", Target: "≥ 10× faster, peak RSS ≤ 1 GB"}
 	log := filepath.Join(o.Work, "raw", "access.log")
 	logRoot := storage.Folder(filepath.Dir(log))
 	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	logf("4. writing a %d-line Combined log…", days*100000)
+	logf("4. writing a %d-line Combined log…", days*linesPerRawDay)
 	if _, err := gen.Raw(ctx, eng, gen.RawOptions{Options: gen.Options{Companies: []string{"1690"}, Start: start,
-		Root: logRoot, End: start.AddDate(0, 0, days-1), RowsPerDay: 100000, Seed: 4, TimeZone: time.UTC}, Format: "combined", Key: filepath.Base(log)}, nil); err != nil {
+		Root: logRoot, End: start.AddDate(0, 0, days-1), RowsPerDay: linesPerRawDay, Seed: 4, TimeZone: time.UTC}, Format: "combined", Key: filepath.Base(log)}, nil); err != nil {
 		return row, err
 	}
 	event := filepath.Join(o.Work, "raw-event.json")
@@ -157,9 +170,9 @@ func memoryBound(ctx context.Context, o Options, x Extra, eng *engine.Engine, lo
 	root := filepath.Join(o.Work, "big")
 	bigRoot := storage.Folder(root)
 	// Ten times the month of the other rows (30 million rows at the default size).
-	logf("6. generating %d rows…", 30*10*o.RowsPerDay)
+	logf("6. generating %d rows…", 30*bigRowsPerDay(o))
 	if _, err := gen.Parquet(ctx, eng, gen.Options{Root: bigRoot, Companies: []string{"1690"}, Start: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC),
-		End: time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC), RowsPerDay: 10 * o.RowsPerDay, Seed: 6, TimeZone: time.UTC}, nil); err != nil {
+		End: time.Date(2025, 4, 30, 0, 0, 0, 0, time.UTC), RowsPerDay: bigRowsPerDay(o), Seed: 6, TimeZone: time.UTC}, nil); err != nil {
 		return row, err
 	}
 	db, _ := sql.Open("duckdb", "")
