@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -91,10 +92,7 @@ DuckDB's errors).`,
 // company_id, …).
 func flagError(err error) error {
 	var re *request.Error
-	if e, ok := err.(*request.Error); ok {
-		re = e
-	}
-	if re == nil {
+	if !errors.As(err, &re) {
 		return err
 	}
 	flag := map[string]string{"company_id": "--company", "start_date": "--start", "end_date": "--end"}[re.Field]

@@ -386,12 +386,8 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	if err != nil {
 		return nil, 0, err
 	}
-	manifest := filepath.Join(work, "manifest.json")
-	if err := os.WriteFile(manifest, b, 0o644); err != nil {
-		return nil, 0, err
-	}
 	// The commit.
-	if err := o.Root.Put(ctx, manifest, layout.Key(d.Company, day, layout.ManifestName(m.ID))); err != nil {
+	if err := o.Root.PutBytes(ctx, layout.Key(d.Company, day, layout.ManifestName(m.ID)), b, work); err != nil {
 		return nil, 0, err
 	}
 	return m, bytes, nil

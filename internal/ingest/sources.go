@@ -145,7 +145,7 @@ func keepRecord(ctx context.Context, root *storage.Root, rec Record, company, sc
 		return nil, err
 	}
 	for _, key := range []string{fingerprintPrefix(company, rec.Fingerprint) + rec.ID + ".json", recordKey(company, rec.ID)} {
-		if err := putBytes(ctx, root, key, b, scratch); err != nil {
+		if err := root.PutBytes(ctx, key, b, scratch); err != nil {
 			return nil, err
 		}
 	}
@@ -157,23 +157,6 @@ func keepRecord(ctx context.Context, root *storage.Root, rec Record, company, sc
 		}
 	}
 	return same, nil
-}
-
-// putBytes writes b as the object key (through a file: roots put files).
-func putBytes(ctx context.Context, root *storage.Root, key string, b []byte, scratch string) error {
-	tmp, err := os.CreateTemp(scratch, "record-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return root.Put(ctx, tmp.Name(), key)
 }
 
 // SourceInfo is one source of a company as `lambduck sources` lists it: the

@@ -324,6 +324,24 @@ func (r *Root) Put(ctx context.Context, src, key string) error {
 	return os.Remove(src)
 }
 
+// PutBytes writes b as key, whole or not at all, through a file in scratch
+// (a root puts files: a folder moves them into place, S3 uploads them).
+func (r *Root) PutBytes(ctx context.Context, key string, b []byte, scratch string) error {
+	f, err := os.CreateTemp(scratch, ".put-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // gone already unless Put failed
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return r.Put(ctx, f.Name(), key)
+}
+
 // Remove deletes key; a key that is not there is not an error.
 func (r *Root) Remove(ctx context.Context, key string) error {
 	if err := CheckKey(key); err != nil {
