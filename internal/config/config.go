@@ -26,6 +26,11 @@ const (
 	DefaultMaxDays     = 366
 	DefaultInlineBytes = 5_000_000 // under Lambda's 6 MB response cap, with room for escaping
 	DefaultMaxEvent    = 1 << 20   // a report request is a few hundred bytes
+	// DefaultFanoutBytes is the selection above which a report fans out
+	// (docs/performance.md, "Fan-out": where one worker's time saved pays
+	// for the invocations).
+	DefaultFanoutBytes = 512 << 20
+	DefaultWorkers     = 16
 )
 
 // Config is the deployment's settings.
@@ -48,6 +53,13 @@ type Config struct {
 	// emulator): requests then log CloudWatch metrics (docs/operations.md).
 	FunctionName string
 	InLambda     bool
+
+	// Fan-out (docs/operations.md). Function is LAMBDUCK_FUNCTION, the
+	// function a coordinator invokes for each shard (in Lambda, the function
+	// itself by default; "" on the command line: nothing fans out).
+	Function    string
+	FanoutBytes int64 // LAMBDUCK_FANOUT_BYTES: a larger selection fans out
+	Workers     int   // LAMBDUCK_WORKERS: invocations at once; 1: never fan out
 
 	CacheBytes    int64         // LAMBDUCK_CACHE_BYTES: staged S3 objects kept warm; 0: half the scratch file system
 	SpillBytes    int64         // LAMBDUCK_SPILL_BYTES: cap on one request's DuckDB spill files; 0: DuckDB's default
@@ -89,6 +101,9 @@ var Settings = [][2]string{
 	{"LAMBDUCK_INGEST_DATE_FORMAT", "its date format"},
 	{"LAMBDUCK_INGEST_TIME_FORMAT", "its time format"},
 	{"LAMBDUCK_INGEST_NGINX_FORMAT", "custom layout (nginx's log_format)"},
+	{"LAMBDUCK_FUNCTION", "function invoked for fan-out shards"},
+	{"LAMBDUCK_FANOUT_BYTES", "selection size above which a report fans out"},
+	{"LAMBDUCK_WORKERS", "shard invocations at once (1: never)"},
 	{"LAMBDUCK_COMPACT", "compact after S3-triggered ingest"},
 	{"LAMBDUCK_COMPACT_THRESHOLD", "files a day may hold before compaction"},
 	{"LAMBDUCK_COMPACT_TARGET_ROWS", "rows per compacted file"},
@@ -177,6 +192,17 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 	}
 	if c.IngestLogFormat != nil && c.IngestFormat != "" {
 		return c, fmt.Errorf("LAMBDUCK_INGEST_FORMAT and a custom layout (LAMBDUCK_INGEST_LOG_FORMAT or LAMBDUCK_INGEST_NGINX_FORMAT) are both set; set one")
+	}
+	if c.Function = getenv("LAMBDUCK_FUNCTION"); c.Function == "" && inLambda {
+		c.Function = c.FunctionName
+	}
+	fanout, err := intVar(getenv, "LAMBDUCK_FANOUT_BYTES", DefaultFanoutBytes, 1, 1<<50)
+	if err != nil {
+		return c, err
+	}
+	c.FanoutBytes = int64(fanout)
+	if c.Workers, err = intVar(getenv, "LAMBDUCK_WORKERS", DefaultWorkers, 1, 1000); err != nil {
+		return c, err
 	}
 	c.AutoCompact = true
 	if v := getenv("LAMBDUCK_COMPACT"); v != "" {

@@ -121,6 +121,9 @@ type Job struct {
 	Files  []string       // local Parquet files the access_logs view covers; the only files the SQL may open
 	// DefineView makes access_logs; reports that read no data skip it.
 	DefineView bool
+	// Views are further CREATE VIEW statements over Files, written by the
+	// platform (never a caller's text): the fan-out's view of its partials.
+	Views []string
 }
 
 var safeID = regexp.MustCompile(`[^A-Za-z0-9_-]`)
@@ -131,7 +134,7 @@ var safeID = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 // never reused.
 func key(job Job) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%q %t", job.Tenant, job.DefineView)
+	fmt.Fprintf(&b, "%q %t %q", job.Tenant, job.DefineView, job.Views)
 	for _, f := range job.Files {
 		fi, err := os.Stat(f)
 		if err != nil {
@@ -179,6 +182,7 @@ func (e *Engine) Open(ctx context.Context, job Job) (*Session, error) {
 			}
 			stmts = append(stmts, view)
 		}
+		stmts = append(stmts, job.Views...)
 		return append(stmts, "SET lock_configuration = true"), nil
 	})
 	e.prepareSpare()

@@ -46,6 +46,10 @@ func newRows(rows *sql.Rows) (*Rows, error) {
 // Columns returns the result's column names.
 func (r *Rows) Columns() []string { return r.names }
 
+// Types returns the result's column types as DuckDB writes them (BIGINT,
+// DATE, VARCHAR[], DECIMAL(10,2), …).
+func (r *Rows) Types() []string { return r.types }
+
 // Next reads the next row; it returns false at the end or on an error (see Err).
 func (r *Rows) Next() bool {
 	r.row = nil

@@ -29,15 +29,19 @@ func (s *Session) Query(ctx context.Context) (*Rows, error) {
 	return newRows(rows)
 }
 
-// Columns returns the statement's column names without reading data
-// (DuckDB plans a LIMIT 0 as an empty result).
-func (s *Session) Columns(ctx context.Context) ([]string, error) {
-	rows, err := s.in.conn.QueryContext(ctx, "SELECT * FROM ("+s.statement()+"\n) LIMIT 0", namedArgs(s.job.Args)...)
+// Columns returns the statement's column names and DuckDB types without
+// reading data (DuckDB plans a LIMIT 0 as an empty result).
+func (s *Session) Columns(ctx context.Context) (names, types []string, err error) {
+	q, err := s.in.conn.QueryContext(ctx, "SELECT * FROM ("+s.statement()+"\n) LIMIT 0", namedArgs(s.job.Args)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	rows, err := newRows(q)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer rows.Close()
-	return rows.Columns()
+	return rows.Columns(), rows.Types(), nil
 }
 
 // statement is the job's SQL without a trailing semicolon, ready to nest.

@@ -41,7 +41,7 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 	if err != nil {
 		return nil, st, nil, err
 	}
-	st = selectionStats(sel)
+	st = selectionStats(sel, st)
 	id := requestID(withRequestID(ctx))
 	inRange := sel.PathsWithin(start, end)
 	if len(inRange) == 0 {

@@ -37,6 +37,7 @@ type Handler struct {
 	log     *slog.Logger
 	now     func() time.Time // the clock durations are measured with
 	geo     geoCache         // LAMBDUCK_GEOIP_DB, read on first need
+	invoker Invoker          // the shards' function (LAMBDUCK_FUNCTION); nil: nothing fans out
 }
 
 // New builds the handler from the configuration — the one place both faces
@@ -62,6 +63,9 @@ func New(cfg config.Config, log *slog.Logger) (*Handler, error) {
 		return nil, fmt.Errorf("LAMBDUCK_DATA: %w", err)
 	}
 	h := &Handler{cfg: cfg, catalog: catalog, s3: s3, log: log, now: time.Now}
+	if cfg.Function != "" {
+		h.invoker = newLambdaInvoker(cfg.Function)
+	}
 	if cfg.Output != "" {
 		if h.output, err = storage.Parse(cfg.Output, s3); err != nil {
 			return nil, fmt.Errorf("LAMBDUCK_OUTPUT: %w", err)
@@ -100,6 +104,9 @@ func (h *Handler) Answer(ctx context.Context, req *request.Request) (res *Result
 	id := requestID(ctx)
 	defer h.finish(id, start, req, &res, &err)
 	if req.Report == dashboard.Name {
+		if req.Shard {
+			return nil, &request.Error{Field: "shard", Msg: "the dashboard is answered in one invocation; it has no shards"}
+		}
 		return h.answerDashboard(ctx, id, start, req)
 	}
 	if req.Format == "html" {
@@ -118,6 +125,9 @@ func (h *Handler) Answer(ctx context.Context, req *request.Request) (res *Result
 	if err != nil {
 		return nil, err
 	}
+	if err := checkShard(req, rep); err != nil {
+		return nil, err
+	}
 	if req.Format != "json" && h.output == nil {
 		return nil, &request.Error{Field: "format", Msg: fmt.Sprintf(
 			"%q results are written to LAMBDUCK_OUTPUT, which this deployment does not set", req.Format)}
@@ -130,6 +140,9 @@ func (h *Handler) Answer(ctx context.Context, req *request.Request) (res *Result
 func (h *Handler) finish(id string, start time.Time, req *request.Request, res **Result, err *error) {
 	if p := recover(); p != nil {
 		*res, *err = nil, fmt.Errorf("panic while answering: %v", p)
+	}
+	if *res != nil {
+		(*res).Stats.GBSeconds = roundGB((*res).Stats.GBSeconds + h.gbSeconds(h.now().Sub(start)))
 	}
 	h.logDone(id, start, req, *res, *err)
 }
@@ -162,17 +175,26 @@ func (h *Handler) AnswerSQL(ctx context.Context, req *request.Request, statement
 	return h.run(ctx, id, start, req, rep, map[string]any{})
 }
 
-// run chooses the files, opens the locked instance and produces the result.
+// run chooses the files, opens the locked instance and produces the result
+// — or, for a request the fan-out splits, has workers produce its parts and
+// merges them (fanout.go).
 func (h *Handler) run(ctx context.Context, id string, start time.Time, req *request.Request, rep *report.Report, params map[string]any) (_ *Result, err error) {
 	ctx, cancel := withQueryDeadline(ctx)
 	defer cancel()
 	res := &Result{RequestID: id, Report: rep.Name, CompanyID: req.CompanyID, Format: req.Format, Params: displayParams(params)}
-	args := params
+	stmt, args := rep.SQL, params
 	var sel store.Selection
 	if rep.NeedsData {
 		res.StartDate = req.StartDate.Format(layout.DateFormat)
 		res.EndDate = req.EndDate.Format(layout.DateFormat)
-		if sel, err = h.store.Select(ctx, req.CompanyID, req.StartDate, req.EndDate); err != nil {
+		days, lists, err := h.store.Days(ctx, req.CompanyID, req.StartDate, req.EndDate)
+		if err != nil {
+			return nil, err
+		}
+		if shards := h.split(req, rep, days, res); shards != nil {
+			return h.fanOut(ctx, start, req, rep, params, res, shards, lists)
+		}
+		if sel, err = h.store.Fetch(ctx, days, lists); err != nil {
 			return nil, err
 		}
 		args = make(map[string]any, len(params)+3)
@@ -182,12 +204,19 @@ func (h *Handler) run(ctx context.Context, id string, start time.Time, req *requ
 		args[report.ParamCompanyID] = req.CompanyID
 		args[report.ParamStartDate] = req.StartDate
 		args[report.ParamEndDate] = req.EndDate
+		if req.Shard {
+			// A part answers every group; the merge limits.
+			stmt = rep.Merge.PartialSQL(rep.SQL)
+			if rep.Merge.Limit != "" {
+				args[rep.Merge.Limit] = nil
+			}
+		}
 	}
-	res.Stats = selectionStats(sel)
+	res.Stats = selectionStats(sel, res.Stats)
 	if rep.NeedsData && len(sel.Files) == 0 {
 		res.Warnings = append(res.Warnings, h.noData(id, req.CompanyID, req.StartDate, req.EndDate))
 	}
-	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: req.CompanyID, SQL: rep.SQL, Args: args, Files: sel.Paths(), DefineView: rep.NeedsData})
+	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: req.CompanyID, SQL: stmt, Args: args, Files: sel.Paths(), DefineView: rep.NeedsData})
 	if err != nil {
 		return nil, err
 	}
@@ -203,8 +232,16 @@ func (h *Handler) run(ctx context.Context, id string, start time.Time, req *requ
 		}
 	}()
 	res.Stats.InstanceReused = sess.Reused
+	return h.deliver(ctx, sess, req, res, start)
+}
+
+// deliver reads the session's result into res: inline when the request
+// asks for json and it fits, otherwise exported to the output root. A
+// shard's part keeps its column types, and goes to the output root as
+// Parquet when it does not fit inline.
+func (h *Handler) deliver(ctx context.Context, sess *engine.Session, req *request.Request, res *Result, start time.Time) (*Result, error) {
 	if req.Format == "json" {
-		fits, err := h.inline(ctx, sess, res, start)
+		fits, err := h.inline(ctx, sess, res, start, req.Shard)
 		if err != nil || fits {
 			return res, err
 		}
@@ -212,7 +249,7 @@ func (h *Handler) run(ctx context.Context, id string, start time.Time, req *requ
 			return nil, &request.Error{Field: "format", Msg: fmt.Sprintf(
 				"the result is larger than the %d-byte inline limit; set LAMBDUCK_OUTPUT so large results can be exported, or narrow the request", h.cfg.InlineBytes)}
 		}
-		h.log.Info("result over the inline limit, exporting", "request_id", id, "limit", h.cfg.InlineBytes)
+		h.log.Info("result over the inline limit, exporting", "request_id", res.RequestID, "limit", h.cfg.InlineBytes)
 	}
 	if err := h.export(ctx, sess, req, res); err != nil {
 		return nil, err
@@ -229,9 +266,10 @@ func (h *Handler) noData(id, company string, start, end time.Time) string {
 	return msg
 }
 
-// selectionStats is what reading a selection cost, for the answer's stats.
-func selectionStats(sel store.Selection) Stats {
-	st := Stats{Files: len(sel.Files), BytesRead: sel.Bytes}
+// selectionStats is what reading a selection cost, for the answer's stats;
+// what st already says (why the request was not split) is kept.
+func selectionStats(sel store.Selection, st Stats) Stats {
+	st.Files, st.BytesRead, st.Shards = len(sel.Files), sel.Bytes, 1
 	if sel.Remote {
 		st.BytesDownloaded, st.ListRequests = &sel.Downloaded, &sel.ListRequests
 	}
@@ -243,13 +281,16 @@ func selectionStats(sel store.Selection) Stats {
 // applies to the whole response as Lambda returns it, the body escaped
 // inside it, measured with the duration as it stands then (which is the
 // duration reported).
-func (h *Handler) inline(ctx context.Context, sess *engine.Session, res *Result, start time.Time) (fits bool, err error) {
+func (h *Handler) inline(ctx context.Context, sess *engine.Session, res *Result, start time.Time, types bool) (fits bool, err error) {
 	rows, err := sess.Query(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer rows.Close()
 	res.Columns = rows.Columns()
+	if types {
+		res.Types = rows.Types()
+	}
 	res.Rows = [][]any{}
 	var buf bytes.Buffer
 	buf.WriteByte('[')
@@ -288,28 +329,41 @@ func (h *Handler) inline(ctx context.Context, sess *engine.Session, res *Result,
 }
 
 // export writes the result with DuckDB's COPY and puts the file under the
-// output root at <report>/<company>/<request id>.<format>.
+// output root at <report>/<company>/<request id>.<format> — a shard's part
+// as Parquet at partialKey, for its coordinator only (no URL).
 func (h *Handler) export(ctx context.Context, sess *engine.Session, req *request.Request, res *Result) error {
 	res.Rows, res.RowCount, res.encodedRows = nil, 0, nil
-	file, n, err := sess.Export(ctx, req.Format)
+	format := req.Format
+	if req.Shard {
+		format = "parquet"
+	}
+	file, n, err := sess.Export(ctx, format)
 	if err != nil {
 		return err
 	}
-	if res.Columns == nil {
-		if res.Columns, err = sess.Columns(ctx); err != nil {
+	if res.Columns == nil || (req.Shard && res.Types == nil) {
+		if res.Columns, res.Types, err = sess.Columns(ctx); err != nil {
 			return err
+		}
+		if !req.Shard {
+			res.Types = nil
 		}
 	}
 	company := req.CompanyID
 	if company == "" {
 		company = "_"
 	}
-	key := res.Report + "/" + company + "/" + res.RequestID + "." + req.Format
+	key := res.Report + "/" + company + "/" + res.RequestID + "." + format
+	if req.Shard {
+		key = partialKey(res.Report, company, res.RequestID)
+	}
 	if err := h.output.Put(ctx, file, key); err != nil {
 		return err
 	}
-	if res.URL, err = h.output.Presign(ctx, key, h.cfg.URLExpiry); err != nil {
-		return err
+	if !req.Shard {
+		if res.URL, err = h.output.Presign(ctx, key, h.cfg.URLExpiry); err != nil {
+			return err
+		}
 	}
 	res.RowCount, res.Location = n, h.output.Location(key)
 	return nil
@@ -343,7 +397,7 @@ func (h *Handler) logDone(id string, start time.Time, req *request.Request, res 
 		attrs = append(attrs, "error", err.Error())
 	}
 	if h.cfg.FunctionName != "" {
-		attrs = append(attrs, h.metrics(start, req, res, status)...)
+		attrs = append(attrs, h.metrics(start, req, res, status, err)...)
 	}
 	h.log.Log(context.Background(), level, "request done", attrs...)
 }
@@ -353,7 +407,7 @@ func (h *Handler) logDone(id string, start time.Time, req *request.Request, res 
 // lambduck, by function and report, with no API call from the function.
 // The company is a property (searchable in Logs Insights), not a
 // dimension: a dimension per company would be a metric per company.
-func (h *Handler) metrics(start time.Time, req *request.Request, res *Result, status int) []any {
+func (h *Handler) metrics(start time.Time, req *request.Request, res *Result, status int, err error) []any {
 	failed := 0
 	if status >= 500 {
 		failed = 1
@@ -366,10 +420,16 @@ func (h *Handler) metrics(start time.Time, req *request.Request, res *Result, st
 				"Namespace":  MetricsNamespace,
 				"Dimensions": [][]string{{"function", "report"}},
 				"Metrics": []any{metric("duration_ms", "Milliseconds"), metric("bytes_read", "Bytes"), metric("rows", "Count"),
-					metric("gb_seconds", "None"), metric("shards", "Count"), metric("failed", "Count")},
+					metric("gb_seconds", "None"), metric("shards", "Count"), metric("failed", "Count"),
+					metric("failed_shards", "Count")},
 			}},
 		},
-		"function", h.cfg.FunctionName, "gb_seconds", h.gbSeconds(h.now().Sub(start)), "shards", 1, "failed", failed,
+		"function", h.cfg.FunctionName, "failed", failed,
+	}
+	if res != nil {
+		out = append(out, "gb_seconds", res.Stats.GBSeconds, "shards", res.Stats.Shards, "failed_shards", res.Stats.Retries)
+	} else {
+		out = append(out, "gb_seconds", roundGB(h.gbSeconds(h.now().Sub(start))), "shards", 1, "failed_shards", failedShards(err))
 	}
 	// Every metric and dimension is a member of the line: the request's own
 	// (logDone) when there is one, else these.
@@ -391,14 +451,18 @@ func (h *Handler) gbSeconds(d time.Duration) float64 {
 	return d.Seconds() * float64(h.cfg.MemoryMB) / 1024
 }
 
+func roundGB(f float64) float64 { return math.Round(f*1e6) / 1e6 }
+
 // Status is the HTTP status for an error of Answer: 400 for a caller's
-// mistake, 404 for an unknown report, 504 for the deadline, 500 otherwise.
+// mistake, 404 for an unknown report, 504 for the deadline, 502 for a
+// shard that failed, 500 otherwise.
 func Status(err error) int {
 	var (
 		reqErr   *request.Error
 		paramErr *report.ParamError
 		tooLarge *store.TooLargeError
 		notFound *report.NotFoundError
+		shardErr *ShardError
 	)
 	switch {
 	case errors.As(err, &reqErr), errors.As(err, &paramErr), errors.As(err, &tooLarge):
@@ -407,6 +471,8 @@ func Status(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), engine.IsInterrupt(err):
 		return http.StatusGatewayTimeout
+	case errors.As(err, &shardErr):
+		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
 }

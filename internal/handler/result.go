@@ -17,6 +17,9 @@ type Result struct {
 	Format    string         `json:"format"`
 	Params    map[string]any `json:"params"` // as the caller would write them, defaults filled in
 	Columns   []string       `json:"columns"`
+	// Types are the columns' DuckDB types, in a shard's answer only: its
+	// coordinator loads the part with exactly these.
+	Types []string `json:"types,omitempty"`
 	// Rows are the result when it is inline (format json and within the
 	// inline limit), each in column order; nil when it was exported.
 	Rows     [][]any `json:"-"`
@@ -48,6 +51,18 @@ type Stats struct {
 	// InstanceReused: the DuckDB instance served the previous request, which
 	// was for the same company and exactly the same files.
 	InstanceReused bool `json:"instance_reused"`
+	// Fan-out (docs/decisions.md): the shards the range was split into (1:
+	// not split), the invocations run at once, attempts repeated after a
+	// failure or throttle, and duplicates started for stragglers. NotSplit
+	// says why a request that could have been split was not.
+	Shards     int    `json:"shards"`
+	Workers    int    `json:"workers,omitempty"`
+	Retries    int    `json:"retries,omitempty"`
+	Duplicates int    `json:"duplicates,omitempty"`
+	NotSplit   string `json:"not_split,omitempty"`
+	// GBSeconds is what Lambda bills for the answer: this invocation's
+	// duration × memory, plus every worker's (0 off Lambda).
+	GBSeconds float64 `json:"gb_seconds"`
 }
 
 // MarshalJSON writes the body of a success: the fields above, and the rows

@@ -37,6 +37,10 @@ type Report struct {
 	// Dashboard, from the header's `-- dashboard: <title>`, puts the
 	// report's first rows on the dashboard as a panel with that title.
 	Dashboard string
+	// Merge, from the header's `-- merge:`, says how answers over parts of
+	// the range merge into the answer over the whole range (fan-out); nil:
+	// the report is never split.
+	Merge *Merge
 
 	// NeedsData is true when the SQL reads the access_logs view or refers to
 	// the company or dates: such a report needs a valid company and range.
@@ -66,6 +70,10 @@ func Parse(name, source, text string) (*Report, error) {
 	}
 	r := &Report{Name: name, Source: source, SQL: strings.TrimSpace(text)}
 	seen := map[string]bool{}
+	var (
+		mergeLine int
+		mergeText string
+	)
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -98,6 +106,12 @@ func Parse(name, source, text string) (*Report, error) {
 				return nil, fmt.Errorf("report %s line %d: dashboard needs the panel's title", name, i+1)
 			}
 			r.Dashboard = value
+		case "merge":
+			if r.Merge != nil {
+				return nil, fmt.Errorf("report %s line %d: merge declared twice", name, i+1)
+			}
+			mergeLine, mergeText = i+1, value
+			r.Merge = &Merge{}
 		case "param":
 			p, err := parseParam(value)
 			if err != nil {
@@ -109,7 +123,7 @@ func Parse(name, source, text string) (*Report, error) {
 			seen[p.Name] = true
 			r.Params = append(r.Params, p)
 		default:
-			return nil, fmt.Errorf("report %s line %d: unknown header key %q (want name, description, param, column or dashboard)", name, i+1, key)
+			return nil, fmt.Errorf("report %s line %d: unknown header key %q (want name, description, param, column, dashboard or merge)", name, i+1, key)
 		}
 	}
 
@@ -129,6 +143,15 @@ func Parse(name, source, text string) (*Report, error) {
 	}
 	if scan.readsDataView {
 		r.NeedsData = true
+	}
+	if r.Merge != nil {
+		// After the params: a merge's limit names one of them.
+		if r.Merge, err = parseMerge(mergeText, r.Params); err != nil {
+			return nil, fmt.Errorf("report %s line %d: %w", name, mergeLine, err)
+		}
+		if !r.NeedsData {
+			return nil, fmt.Errorf("report %s line %d: merge: the report reads no data, so there is nothing to split", name, mergeLine)
+		}
 	}
 	return r, nil
 }

@@ -43,7 +43,17 @@ type Request struct {
 	Format    string
 	Params    map[string]any // caller's values: strings, json.Number, bools
 	Trigger   string         // TriggerDirect or TriggerHTTP
+	// Workers is the event's "workers": at most this many shards (≥ 2), or
+	// 1: never split; 0 when not given (the deployment decides).
+	Workers int
+	// Shard is the event's "shard": true — the request is one part of a
+	// fanned-out request and answers the report's partial form (package
+	// report's Merge); it never fans out again.
+	Shard bool
 }
+
+// MaxWorkers bounds the event's "workers".
+const MaxWorkers = 1000
 
 // Error is a caller's mistake in one field.
 type Error struct {
@@ -60,6 +70,7 @@ func fieldErr(field, format string, args ...any) *Error {
 var knownFields = map[string]bool{
 	"company_id": true, "start_date": true, "end_date": true,
 	"report": true, "format": true, "params": true,
+	"workers": true, "shard": true,
 }
 
 // Decode reads payload. maxBytes bounds the event's size.
@@ -156,7 +167,7 @@ func fromFields(fields map[string]json.RawMessage, trigger string) (*Request, er
 		if name == "" || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == utf8.RuneError }) {
 			name = strconv.Quote(name) // an empty or unprintable key is still named
 		}
-		return nil, fieldErr(name, "unknown field (a request has company_id, start_date, end_date, report, format and params)")
+		return nil, fieldErr(name, "unknown field (a request has company_id, start_date, end_date, report, format, params, workers and shard)")
 	}
 	r := &Request{Report: DefaultReport, Format: DefaultFormat, Trigger: trigger, Params: map[string]any{}}
 	var err error
@@ -196,6 +207,18 @@ func fromFields(fields map[string]json.RawMessage, trigger string) (*Request, er
 			return nil, fieldErr("format", "%s is not one of %s", quoteShort(f), strings.Join(Formats, ", "))
 		}
 		r.Format = f
+	}
+	if raw, ok := fields["workers"]; ok && string(raw) != "null" {
+		var n int
+		if err := json.Unmarshal(raw, &n); err != nil || n < 1 || n > MaxWorkers {
+			return nil, fieldErr("workers", "must be a whole number from 1 (never split) to %d, not %s", MaxWorkers, quoteShort(string(raw)))
+		}
+		r.Workers = n
+	}
+	if raw, ok := fields["shard"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &r.Shard); err != nil {
+			return nil, fieldErr("shard", "must be true or false, not %s", jsonKind(raw))
+		}
 	}
 	if raw, ok := fields["params"]; ok && string(raw) != "null" {
 		dec := json.NewDecoder(bytes.NewReader(raw))

@@ -102,22 +102,25 @@ func (s Selection) Paths() []string {
 // compacted day, the files its compaction says a reader reads (package
 // compact) — and makes them local.
 func (s *Store) Select(ctx context.Context, company string, start, end time.Time) (Selection, error) {
-	if !layout.ValidCompanyID(company) {
-		return Selection{}, fmt.Errorf("store: invalid company id %q", company)
-	}
-	days, requests, err := compact.List(ctx, s.root, company, start, end)
+	days, requests, err := s.Days(ctx, company, start, end)
 	if err != nil {
 		return Selection{}, err
 	}
-	var objs []storage.Object
+	return s.Fetch(ctx, days, requests)
+}
+
+// Fetch makes the listed days' files local (listRequests: what listing
+// them took, for the stats).
+func (s *Store) Fetch(ctx context.Context, days []DayFiles, listRequests int) (Selection, error) {
+	var (
+		objs []storage.Object
+		err  error
+	)
 	for _, d := range days {
-		if err := d.Load(ctx, s.root, s.manifests); err != nil {
-			return Selection{}, fmt.Errorf("store: %w", err)
-		}
-		objs = append(objs, d.Live()...)
+		objs = append(objs, d.Objects...)
 	}
 	sortObjects(objs)
-	sel := Selection{Remote: s.root.Remote(), ListRequests: requests}
+	sel := Selection{Remote: s.root.Remote(), ListRequests: listRequests}
 	paths := make([]string, len(objs))
 	if s.cache != nil {
 		paths, sel.Downloaded, err = s.cache.Fetch(ctx, s.root, objs, s.concurrency)
@@ -136,6 +139,40 @@ func (s *Store) Select(ctx context.Context, company string, start, end time.Time
 		sel.Bytes += o.Size
 	}
 	return sel, nil
+}
+
+// DayFiles are the files a reader reads for one day.
+type DayFiles struct {
+	Date    string // YYYY-MM-DD
+	Objects []storage.Object
+	Bytes   int64
+}
+
+// Days lists what Select would read for company and start…end, day by day
+// (days without files left out), without reading or staging any of it: the
+// fan-out splits a range by these sizes. It returns the LIST requests made.
+func (s *Store) Days(ctx context.Context, company string, start, end time.Time) ([]DayFiles, int, error) {
+	if !layout.ValidCompanyID(company) {
+		return nil, 0, fmt.Errorf("store: invalid company id %q", company)
+	}
+	days, requests, err := compact.List(ctx, s.root, company, start, end)
+	if err != nil {
+		return nil, requests, err
+	}
+	out := make([]DayFiles, 0, len(days))
+	for _, d := range days {
+		if err := d.Load(ctx, s.root, s.manifests); err != nil {
+			return nil, requests, fmt.Errorf("store: %w", err)
+		}
+		df := DayFiles{Date: d.Date, Objects: d.Live()}
+		for _, o := range df.Objects {
+			df.Bytes += o.Size
+		}
+		if len(df.Objects) > 0 {
+			out = append(out, df)
+		}
+	}
+	return out, requests, nil
 }
 
 func sortObjects(objs []storage.Object) {

@@ -3,6 +3,7 @@
 -- column: date: the day in LAMBDUCK_TIMEZONE
 -- column: unique_visitors: distinct (client_ip, date, user_agent) among requests not answered 4xx, as GoAccess counts them
 -- column: bandwidth: bytes sent in responses ("-" counts as 0)
+-- merge: sum by date; order by date
 SELECT
     date,
     count(*) AS hits,

@@ -5,6 +5,7 @@
 -- column: unique_paths: distinct paths requested, query strings removed
 -- column: not_found_hits: requests answered 404
 -- column: error_hits: requests answered 5xx
+-- merge: sum; distinct unique_paths of path
 SELECT
     count(*) AS hits,
     count(DISTINCT (client_ip, date, user_agent)) FILTER (WHERE status NOT BETWEEN 400 AND 499) AS unique_visitors,

@@ -3,6 +3,7 @@
 -- column: unique_visitors: distinct (client_ip, date, user_agent) among requests not answered 4xx, as GoAccess counts them
 -- column: bandwidth: bytes sent in responses ("-" counts as 0)
 -- param: limit integer default 20 min 1 max 1000000
+-- merge: sum by path; order by hits desc, path; limit $limit
 SELECT
     path,
     count(*) AS hits,
