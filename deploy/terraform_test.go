@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,6 +62,17 @@ func TestTerraformPolicies(t *testing.T) {
 	for _, p := range checkTerraform(blocks, sources) {
 		t.Error(p)
 	}
+	// Fan-out: the function may invoke itself, knows its concurrency, and
+	// failed shards raise an alarm.
+	all := ""
+	for _, src := range sources {
+		all += string(src)
+	}
+	for _, want := range []string{`sid       = "InvokeItselfForShards"`, `LAMBDUCK_WORKERS = tostring(var.workers)`, `metric      = "failed_shards"`, `"${var.output_prefix}_partials/*"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the module lacks %s", want)
+		}
+	}
 	kinds := map[string]bool{}
 	for _, b := range blocks {
 		if len(b.Labels) > 0 {
@@ -113,6 +125,21 @@ func TestTerraformCheckerCatches(t *testing.T) {
     content {
       actions   = ["s3:GetObject"]
       resources = ["*"]
+    }
+  }
+}`,
+		"invoke another function": `data "aws_iam_policy_document" "x" {
+  statement {
+    actions   = ["lambda:InvokeFunction"]
+    resources = ["arn:aws:lambda:us-east-1:1:function:other"]
+  }
+}`,
+		"dynamic invoke of anything": `data "aws_iam_policy_document" "x" {
+  dynamic "statement" {
+    for_each = [var.functions]
+    content {
+      actions   = ["lambda:InvokeFunction"]
+      resources = statement.value
     }
   }
 }`,
@@ -180,6 +207,7 @@ func checkTerraform(blocks []*hclsyntax.Block, sources map[string][]byte) []stri
 			for _, st := range b.Body.Blocks {
 				// A dynamic statement is checked by its content.
 				if st.Type == "dynamic" && len(st.Labels) == 1 && st.Labels[0] == "statement" {
+					dyn := st
 					for _, c := range st.Body.Blocks {
 						if c.Type == "content" {
 							st = c
@@ -193,7 +221,11 @@ func checkTerraform(blocks []*hclsyntax.Block, sources map[string][]byte) []stri
 					if r, ok := st.Body.Attributes["resources"]; ok && text(r.Expr) != "statement.value" {
 						problems = append(problems, checkStatement(where, strs(st.Body.Attributes["actions"].Expr), strs(r.Expr))...)
 					} else if a, ok := st.Body.Attributes["actions"]; ok {
-						problems = append(problems, checkStatement(where, strs(a.Expr), []string{"arn:dynamic"})...)
+						resources := []string{"arn:dynamic"}
+						if fe, ok := dyn.Body.Attributes["for_each"]; ok && strings.Contains(text(fe.Expr), "[[local.function_arn]]") {
+							resources = []string{"${local.function_arn}"}
+						}
+						problems = append(problems, checkStatement(where, strs(a.Expr), resources)...)
 					}
 					continue
 				}
@@ -248,6 +280,10 @@ func checkStatement(where string, actions, resources []string) []string {
 	for _, r := range resources {
 		if r == "*" && touchesS3OrLambda {
 			problems = append(problems, where+": resource \"*\" on S3 or Lambda actions")
+		}
+		// The function invokes itself (fan-out) and nothing else.
+		if slices.Contains(actions, "lambda:InvokeFunction") && r != "${local.function_arn}" {
+			problems = append(problems, where+": lambda:InvokeFunction on "+r+"; only the function itself (local.function_arn)")
 		}
 	}
 	return problems

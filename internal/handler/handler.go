@@ -418,7 +418,8 @@ func (h *Handler) metrics(start time.Time, req *request.Request, res *Result, st
 			"Timestamp": h.now().UnixMilli(),
 			"CloudWatchMetrics": []any{map[string]any{
 				"Namespace":  MetricsNamespace,
-				"Dimensions": [][]string{{"function", "report"}},
+				// By function (what the module's alarms watch) and by report.
+				"Dimensions": [][]string{{"function"}, {"function", "report"}},
 				"Metrics": []any{metric("duration_ms", "Milliseconds"), metric("bytes_read", "Bytes"), metric("rows", "Count"),
 					metric("gb_seconds", "None"), metric("shards", "Count"), metric("failed", "Count"),
 					metric("failed_shards", "Count")},

@@ -496,10 +496,16 @@ func TestRequestMetricsEMF(t *testing.T) {
 	defer h.Close()
 	call(t, h, seedEvent)
 	call(t, h, `{"company_id": "../x"}`)
+	// A request that fans out counts its shards; the worker logs its own line.
+	worker := newHandler(t, testConfig(t))
+	defer worker.Close()
+	h.invoker = &workerPool{h: worker}
+	call(t, h, `{"company_id": "1690", "start_date": "2025-03-28", "end_date": "2025-04-05", "workers": 3}`)
 	lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
-	if len(lines) != 2 {
+	if len(lines) != 4 || !strings.Contains(lines[3], `"shards":3,`) || !strings.Contains(lines[2], `"msg":"fanning out"`) {
 		t.Fatalf("%d lines:\n%s", len(lines), logged.String())
 	}
+	lines = append(lines[:2], lines[3])
 	for i, line := range lines {
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
@@ -519,7 +525,7 @@ func TestRequestMetricsEMF(t *testing.T) {
 			t.Errorf("Timestamp: %s", line)
 		}
 		m := cwm[0].(map[string]any)
-		if m["Namespace"] != "lambduck" || fmt.Sprint(m["Dimensions"]) != "[[function report]]" {
+		if m["Namespace"] != "lambduck" || fmt.Sprint(m["Dimensions"]) != "[[function] [function report]]" {
 			t.Errorf("namespace and dimensions: %v", m)
 		}
 		for _, d := range []string{"function", "report"} {

@@ -2,7 +2,9 @@
 # read the data root, read raw logs, write ingested data and exports, delete
 # the data files a re-ingested source no longer produces, and read exports
 # back (presigned GET URLs are signed with this role), and read the GeoIP
-# databases named, exactly those objects. No wildcard actions.
+# databases named, exactly those objects; with fan-out on, invoke itself (and
+# no other function) for shards and remove the shards' parts. No wildcard
+# actions.
 
 data "aws_iam_policy_document" "assume" {
   statement {
@@ -77,6 +79,24 @@ data "aws_iam_policy_document" "this" {
       actions   = ["s3:GetObject"]
       resources = statement.value
     }
+  }
+
+  # Fan-out: the function invokes itself for each shard, nothing else.
+  dynamic "statement" {
+    for_each = var.workers > 1 ? [[local.function_arn]] : []
+    content {
+      sid       = "InvokeItselfForShards"
+      effect    = "Allow"
+      actions   = ["lambda:InvokeFunction"]
+      resources = statement.value
+    }
+  }
+
+  statement {
+    sid       = "RemoveShardParts"
+    effect    = "Allow"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.s3}${local.output_bucket}/${var.output_prefix}_partials/*"]
   }
 
   statement {

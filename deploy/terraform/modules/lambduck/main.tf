@@ -8,6 +8,9 @@ locals {
   # The GeoIP databases in S3, as object ARNs the role may read.
   geoip_objects = [for u in var.geoip_databases : "${local.s3}${trimprefix(u, "s3://")}" if startswith(u, "s3://")]
   geoip_env     = length(var.geoip_databases) > 0 ? { LAMBDUCK_GEOIP_DB = join(",", var.geoip_databases) } : {}
+  # The function's own ARN, known before it exists (the role it needs is made first).
+  function_arn = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${var.name}"
+  fanout_env   = merge({ LAMBDUCK_WORKERS = tostring(var.workers) }, var.fanout_bytes > 0 ? { LAMBDUCK_FANOUT_BYTES = tostring(var.fanout_bytes) } : {})
 }
 
 # --- image repository -------------------------------------------------------
@@ -77,7 +80,7 @@ resource "aws_lambda_function" "this" {
       LAMBDUCK_SCRATCH  = "/tmp/lambduck"
       LAMBDUCK_TIMEZONE = var.timezone
       LAMBDUCK_MAX_DAYS = tostring(var.max_days)
-    }, local.geoip_env, var.extra_environment)
+    }, local.geoip_env, local.fanout_env, var.extra_environment)
   }
 
   logging_config {

@@ -153,6 +153,26 @@ variable "reserved_concurrency" {
   default     = -1
 }
 
+variable "workers" {
+  type        = number
+  description = "LAMBDUCK_WORKERS: shard invocations at once when a report fans out over invocations of this function (docs/operations.md). 1 turns fan-out off and leaves the role without permission to invoke the function. Keep reserved_concurrency (when set) above the callers' concurrency times (workers + 1)."
+  default     = 16
+  validation {
+    condition     = var.workers >= 1 && var.workers <= 1000 && floor(var.workers) == var.workers
+    error_message = "workers is a whole number from 1 to 1000."
+  }
+}
+
+variable "fanout_bytes" {
+  type        = number
+  description = "LAMBDUCK_FANOUT_BYTES: a report whose selected files are larger fans out; 0 keeps the function's default (512 MiB)."
+  default     = 0
+  validation {
+    condition     = var.fanout_bytes >= 0 && floor(var.fanout_bytes) == var.fanout_bytes
+    error_message = "fanout_bytes is a whole number of bytes, 0 for the default."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags for every resource."
