@@ -68,7 +68,7 @@ func TestTerraformPolicies(t *testing.T) {
 	for _, src := range sources {
 		all += string(src)
 	}
-	for _, want := range []string{`sid       = "InvokeItselfForShards"`, `LAMBDUCK_WORKERS = tostring(var.workers)`, `metric      = "failed_shards"`, `"${var.output_prefix}_partials/*"`} {
+	for _, want := range []string{`sid       = "InvokeItselfForShards"`, `LAMBDUCK_WORKERS = tostring(var.workers)`, `metric      = "failed_shards"`, `${var.output_prefix}_partials/*"]`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the module lacks %s", want)
 		}
