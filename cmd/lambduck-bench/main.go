@@ -54,10 +54,17 @@ prints median, min and max with the ratio to a baseline measured in the same run
   5. cold start under aws-lambda-rie (Init, and start to the first answer);
   6. access_summary over data ≥ 4× the memory limit at 512 MB: peak RSS;
   7. a 100,000-row Parquet export to S3 against DuckDB COPY to a local file;
-  8. 1,000 warm invocations under aws-lambda-rie: p50, p99, RSS drift.
+  8. 1,000 warm invocations under aws-lambda-rie: p50, p99, RSS drift;
+  9. cold access_summary from S3 over 96 files a day, before and after
+     compaction, against one file a day;
+ 10. the dashboard against access_summary, warm;
+ 11. fan-out: access_summary over --fanout-days days of one company from S3,
+     a coordinator and --fanout-workers workers under aws-lambda-rie at
+     1,769 MB (one vCPU), against one invocation, cold and warm.
 
 Targets are judged at the default sizes (--rows-per-day 100000,
---raw-lines 5000000); a smaller run prints its figures as "not judged".
+--raw-lines 5000000, --fanout-days 180, --fanout-workers 2); another run
+prints its figures as "not judged".
 The exit status is 1 when a judged target was missed.
 
 docs/performance.md keeps the latest table.`,
@@ -116,6 +123,8 @@ docs/performance.md keeps the latest table.`,
 	f.StringVar(&o.Bootstrap, "bootstrap", "", "the lambduck binary: run as ingest and invoke (#4) and under aws-lambda-rie (#5, #6, #8; default: LAMBDUCK_BOOTSTRAP)")
 	f.StringVar(&o.GoAccess, "goaccess", "", "path of goaccess (default: found on PATH; #4 is skipped without it)")
 	f.IntVar(&o.RawLines, "raw-lines", bench.DefaultRawLines, "lines of the raw Combined log of #4, rounded to whole days of 100,000 (0 skips it)")
+	f.IntVar(&o.FanoutDays, "fanout-days", bench.DefaultFanoutDays, "days of #11's company, at --rows-per-day (0 skips #11)")
+	f.IntVar(&o.FanoutWorkers, "fanout-workers", bench.DefaultFanoutWorkers, "#11's worker functions (on a bigger machine, more)")
 	f.StringVar(&jsonOut, "json", "", "also write the result as JSON to this file")
 	f.BoolVar(&keep, "keep", false, "keep the generated data and server folder")
 	return cmd

@@ -17,8 +17,9 @@ import (
 // through the dispatcher, to n worker functions under their own emulators,
 // every one reading data from and writing parts to a Versity Gateway.
 type fanOutRig struct {
-	coord *emulator
-	disp  *rie.Dispatcher
+	coord   *emulator
+	workers []*rie.Emulator
+	disp    *rie.Dispatcher
 	srv   *s3test.Server
 }
 
@@ -48,7 +49,7 @@ func startFanOut(t *testing.T, workers int) *fanOutRig {
 	d := rie.NewDispatcher(pool)
 	t.Cleanup(d.Close)
 	env["AWS_ENDPOINT_URL_LAMBDA"] = d.URL
-	return &fanOutRig{coord: startEmulator(t, env), disp: d, srv: srv}
+	return &fanOutRig{coord: startEmulator(t, env), workers: pool, disp: d, srv: srv}
 }
 
 // answer is a report's data exactly as written, and the stats.

@@ -29,7 +29,7 @@ const (
 	// DefaultFanoutBytes is the selection above which a report fans out
 	// (docs/performance.md, "Fan-out": where one worker's time saved pays
 	// for the invocations).
-	DefaultFanoutBytes = 512 << 20
+	DefaultFanoutBytes = 128 << 20
 	DefaultWorkers     = 16
 )
 

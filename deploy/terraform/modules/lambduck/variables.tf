@@ -165,7 +165,7 @@ variable "workers" {
 
 variable "fanout_bytes" {
   type        = number
-  description = "LAMBDUCK_FANOUT_BYTES: a report whose selected files are larger fans out; 0 keeps the function's default (512 MiB)."
+  description = "LAMBDUCK_FANOUT_BYTES: a report whose selected files are larger fans out; 0 keeps the function's default (128 MiB)."
   default     = 0
   validation {
     condition     = var.fanout_bytes >= 0 && floor(var.fanout_bytes) == var.fanout_bytes
