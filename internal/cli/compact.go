@@ -23,6 +23,7 @@ func newCompact() *cobra.Command {
 		threshold        int
 		targetRows       int64
 		grace            time.Duration
+		keepReplaced     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "compact (--company ID[,ID…] | --all) [flags]",
@@ -101,6 +102,9 @@ The data root is --data, else LAMBDUCK_DATA (a folder or s3://bucket/prefix).`,
 				}
 				o.TargetRows = targetRows
 			}
+			if cmd.Flags().Changed("keep-replaced") {
+				o.KeepReplaced = keepReplaced
+			}
 			if cmd.Flags().Changed("grace") {
 				o.Grace = grace
 				if grace == 0 {
@@ -136,6 +140,7 @@ The data root is --data, else LAMBDUCK_DATA (a folder or s3://bucket/prefix).`,
 	f := cmd.Flags()
 	f.StringSliceVar(&companies, "company", nil, "company ids, comma-separated")
 	f.BoolVar(&all, "all", false, "every company under the data root")
+	f.BoolVar(&keepReplaced, "keep-replaced", false, "never remove the files a compaction replaced, for an Athena table over the data root (default: LAMBDUCK_COMPACT_KEEP_REPLACED)")
 	f.StringVar(&start, "start", "", "first day (YYYY-MM-DD) (default: the first there is)")
 	f.StringVar(&end, "end", "", "last day (YYYY-MM-DD) (default: today in LAMBDUCK_TIMEZONE)")
 	f.StringVar(&data, "data", "", "data root (default: LAMBDUCK_DATA, else .lambduck/demo/data)")

@@ -47,7 +47,13 @@ type Options struct {
 	// replaced them (0: DefaultGrace; negative: at once, for a data root no
 	// report is reading).
 	Grace time.Duration
-	Now   func() time.Time // the clock (default time.Now)
+	// KeepReplaced: the data files a compaction replaced are never removed.
+	// An Athena (Hive) table over the data root skips the compaction's
+	// _-named files and reads these instead, so it sees every row once too
+	// (docs/decisions.md, "Athena and compaction"); the price is the
+	// compacted days stored twice.
+	KeepReplaced bool
+	Now          func() time.Time // the clock (default time.Now)
 }
 
 // grace is the grace period in force (negative Grace: none).
@@ -519,7 +525,7 @@ func (o Options) clean(ctx context.Context, d *Day) (int, error) {
 			continue
 		}
 		for _, s := range m.Sources {
-			if obj, ok := data[s.key()]; ok {
+			if obj, ok := data[s.key()]; ok && !o.KeepReplaced {
 				remove = append(remove, obj)
 			}
 		}

@@ -517,3 +517,66 @@ func TestManifestRemovedAfterTheListing(t *testing.T) {
 		t.Fatalf("%+v, want %+v", got, want)
 	}
 }
+
+// With KeepReplaced, what a Hive-style reader (Athena) reads — every
+// Parquet file whose name does not start with _ or . — is exactly what
+// lambduck's readers read, before and after compactions and late data.
+func TestKeepReplacedKeepsAthenaExact(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	root := storage.Folder(dir)
+	eng := newEngine(t)
+	fill(t, eng, root, 1, 2, 3, 4)
+	hive := func() figures {
+		t.Helper()
+		var f figures
+		files, _ := filepath.Glob(filepath.Join(dir, "company_id=1690", "date=*", "*.parquet"))
+		var visible []string
+		for _, p := range files {
+			if layout.IsDataFileName(filepath.Base(p)) {
+				visible = append(visible, p)
+			}
+		}
+		if len(visible) == 0 {
+			return f
+		}
+		list, _ := engine.QuoteList(visible)
+		db, err := sql.Open("duckdb", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(bytes), 0), coalesce(sum(hash(ts, client_ip, path, bytes, user_agent) % 1000000007), 0)::BIGINT
+			FROM read_parquet(`+list+`)`).Scan(&f.Rows, &f.Bytes, &f.Print); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	s := newStore(t, root)
+	o := compact.Options{Root: root, Engine: eng, Scratch: t.TempDir(), Threshold: 1, Grace: -1, KeepReplaced: true}
+	for step, change := range []func(){
+		func() {},
+		func() { fill(t, eng, root, 5) }, // late data for the compacted days
+		func() { fill(t, eng, root, 2) }, // a source written again
+	} {
+		change()
+		if _, err := compact.Run(ctx, o, "1690", april1, april3, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, files := mustRead(t, s)
+		if athena := hive(); athena != got || files != 3 {
+			t.Errorf("step %d: lambduck reads %+v from %d files, a Hive reader %+v", step, got, files, athena)
+		}
+	}
+	if n := len(names(t, dir, "2025-04-02")); n != 5+2 {
+		t.Errorf("%d files in the day: want the 5 sources kept, a part and its manifest", n)
+	}
+	// Without it, the replaced files go, and a Hive reader sees nothing.
+	o.KeepReplaced = false
+	if _, err := compact.Run(ctx, o, "1690", april1, april3, nil); err != nil {
+		t.Fatal(err)
+	}
+	if athena := hive(); athena.Rows != 0 {
+		t.Errorf("replaced files removed, a Hive reader still sees %+v", athena)
+	}
+}

@@ -77,6 +77,9 @@ type Config struct {
 	CompactTarget    int           // LAMBDUCK_COMPACT_TARGET_ROWS: a larger compacted day is written as several files
 	CompactLateness  time.Duration // LAMBDUCK_COMPACT_LATENESS: a day is closed this long after it ends in LAMBDUCK_TIMEZONE
 	CompactGrace     time.Duration // LAMBDUCK_COMPACT_GRACE: replaced files are removed this long after their compaction
+	// CompactKeepReplaced is LAMBDUCK_COMPACT_KEEP_REPLACED: replaced files
+	// are never removed (an Athena table reads them).
+	CompactKeepReplaced bool
 }
 
 // Settings are the environment variables FromEnv reads, with what each is
@@ -109,6 +112,7 @@ var Settings = [][2]string{
 	{"LAMBDUCK_COMPACT_TARGET_ROWS", "rows per compacted file"},
 	{"LAMBDUCK_COMPACT_LATENESS", "when a day is closed"},
 	{"LAMBDUCK_COMPACT_GRACE", "when replaced files are removed"},
+	{"LAMBDUCK_COMPACT_KEEP_REPLACED", "never remove them (an Athena table reads them)"},
 	{"LAMBDUCK_LOG_LEVEL", "debug, info, warn or error"},
 	{"LAMBDUCK_LOG_FORMAT", "text or json log lines"},
 }
@@ -222,6 +226,11 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 	if c.CompactGrace, err = durationVar(getenv, "LAMBDUCK_COMPACT_GRACE", compact.DefaultGrace, 0, 7*24*time.Hour); err != nil {
 		return c, err
 	}
+	if v := getenv("LAMBDUCK_COMPACT_KEEP_REPLACED"); v != "" {
+		if c.CompactKeepReplaced, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("LAMBDUCK_COMPACT_KEEP_REPLACED: %q is not true or false", v)
+		}
+	}
 	if v := getenv("LAMBDUCK_LOG_LEVEL"); v != "" {
 		var l slog.Level
 		if l.UnmarshalText([]byte(v)) != nil {
@@ -322,7 +331,8 @@ func (c Config) Compaction(root *storage.Root, eng *engine.Engine) compact.Optio
 	if grace == 0 {
 		grace = -1
 	}
-	return compact.Options{Root: root, Engine: eng, Scratch: c.Scratch, Threshold: c.CompactThreshold, TargetRows: int64(c.CompactTarget), Grace: grace}
+	return compact.Options{Root: root, Engine: eng, Scratch: c.Scratch, Threshold: c.CompactThreshold, TargetRows: int64(c.CompactTarget),
+		Grace: grace, KeepReplaced: c.CompactKeepReplaced}
 }
 
 // splitList reads a comma-separated list, without empty items.
