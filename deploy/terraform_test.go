@@ -68,7 +68,9 @@ func TestTerraformPolicies(t *testing.T) {
 	for _, src := range sources {
 		all += string(src)
 	}
-	for _, want := range []string{`sid       = "InvokeItselfForShards"`, `LAMBDUCK_WORKERS = tostring(var.workers)`, `metric      = "failed_shards"`, `${var.output_prefix}_partials/*"]`} {
+	for _, want := range []string{`sid       = "InvokeItselfForShards"`, `LAMBDUCK_WORKERS = tostring(var.workers)`, `metric      = "failed_shards"`, `${var.output_prefix}_partials/*"]`,
+		`athena_env      = var.athena_table ? { LAMBDUCK_COMPACT_KEEP_REPLACED = "true" } : {}`, `local.athena_env`,
+		`"projection.company_id.type"    = "injected"`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the module lacks %s", want)
 		}
@@ -84,6 +86,7 @@ func TestTerraformPolicies(t *testing.T) {
 		"resource.aws_cloudwatch_log_group", "resource.aws_lambda_function", "resource.aws_cloudwatch_metric_alarm",
 		"resource.aws_s3_bucket_notification", "resource.aws_lambda_permission", "resource.aws_cloudwatch_event_rule",
 		"resource.aws_lambda_function_url", "output.function_name", "output.function_arn", "output.repository_url",
+		"resource.aws_glue_catalog_database", "resource.aws_glue_catalog_table", "output.athena_table",
 		"variable.environment", "variable.aws_account_id", "variable.region", "variable.ecr_repo",
 	} {
 		if !kinds[want] {

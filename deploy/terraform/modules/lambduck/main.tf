@@ -80,7 +80,7 @@ resource "aws_lambda_function" "this" {
       LAMBDUCK_SCRATCH  = "/tmp/lambduck"
       LAMBDUCK_TIMEZONE = var.timezone
       LAMBDUCK_MAX_DAYS = tostring(var.max_days)
-    }, local.geoip_env, local.fanout_env, var.extra_environment)
+    }, local.geoip_env, local.fanout_env, local.athena_env, var.extra_environment)
   }
 
   logging_config {

@@ -22,3 +22,8 @@ output "role_arn" {
   value       = aws_iam_role.this.arn
   description = "The execution role."
 }
+
+output "athena_table" {
+  description = "The Athena table over the data root (database.table), when athena_table is set."
+  value       = var.athena_table ? "${aws_glue_catalog_database.this[0].name}.${aws_glue_catalog_table.access_logs[0].name}" : null
+}

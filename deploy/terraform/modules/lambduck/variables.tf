@@ -173,6 +173,18 @@ variable "fanout_bytes" {
   }
 }
 
+variable "athena_table" {
+  type        = bool
+  description = "Declare the data root as an Athena table (Glue, partition projection on company_id and date) for ad-hoc SQL. The function then keeps the files a compaction replaced (Athena skips compacted files), so compacted days are stored twice."
+  default     = false
+}
+
+variable "athena_database" {
+  type        = string
+  description = "The Glue database of the Athena table; empty: the function's name with - as _."
+  default     = ""
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags for every resource."
