@@ -359,7 +359,7 @@ func (h *Handler) runShards(ctx context.Context, req *request.Request, rep *repo
 // not a shard waiting to retry.
 func (h *Handler) runShard(ctx context.Context, sem chan struct{}, stop *atomic.Bool, i int, s shard, payload []byte, rep *report.Report, req *request.Request, dup bool, mark func(running bool)) attempt {
 	a := attempt{shard: i}
-	tries, throttles := 0, 0
+	tries, throttles, fails := 0, 0, 0
 	for {
 		if stop.Load() {
 			a.err = errors.New("not started: another shard failed")
@@ -410,14 +410,15 @@ func (h *Handler) runShard(ctx context.Context, sem chan struct{}, stop *atomic.
 			case <-ctx.Done():
 			}
 			continue
-		case !isThrottle(err) && tries < shardAttempts:
+		case !isThrottle(err) && fails < shardAttempts-1:
+			fails++
 			a.retries++
 			continue
 		}
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			err = fmt.Errorf("%w: %v", ctx.Err(), err)
 		}
-		a.err = &ShardError{Shard: s.String(), Attempts: tries + throttles, Err: err}
+		a.err = &ShardError{Shard: s.String(), Attempts: tries, Err: err}
 		return a
 	}
 }
