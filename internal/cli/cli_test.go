@@ -890,7 +890,8 @@ func TestReportsListing(t *testing.T) {
 	out, _, err := run2(t, "reports")
 	for _, want := range []string{"access_summary (default)", "limit integer=20 (1…1000000)", "dashboard ",
 		"unique_visitors  distinct (client_ip, date, user_agent) among requests not answered 4xx, as GoAccess counts them",
-		`An event without "report" runs access_summary.`} {
+		`An event without "report" runs access_summary.`,
+		"Large requests fan out over invocations for the reports that declare a merge: access_daily, access_summary, hourly, not_found, referrers, status_codes, top_paths."} {
 		if err != nil || !strings.Contains(out, want) {
 			t.Errorf("reports lacks %q: %v\n%s", want, err, out)
 		}
@@ -903,6 +904,7 @@ func TestReportsListing(t *testing.T) {
 			Bounds string `json:"bounds"`
 		} `json:"params"`
 		Columns []struct{ Name, Meaning string } `json:"columns"`
+		Merge   string                           `json:"merge"`
 	}
 	if err != nil || json.Unmarshal([]byte(js), &list) != nil {
 		t.Fatalf("%v\n%s", err, js)
@@ -911,7 +913,8 @@ func TestReportsListing(t *testing.T) {
 		if r.Default != (r.Name == "access_summary") {
 			t.Errorf("%s: default %v", r.Name, r.Default)
 		}
-		if r.Name == "top_paths" && (len(r.Params) != 1 || r.Params[0].Bounds != "1…1000000" || len(r.Columns) != 2) {
+		if r.Name == "top_paths" && (len(r.Params) != 1 || r.Params[0].Bounds != "1…1000000" || len(r.Columns) != 2 ||
+			r.Merge != "sum by path; order by hits desc, path; limit $limit") {
 			t.Errorf("top_paths: %+v", r)
 		}
 	}

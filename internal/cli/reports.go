@@ -54,6 +54,9 @@ access_logs.`,
 				Source      string   `json:"source"`
 				Params      []param  `json:"params"`
 				Columns     []column `json:"columns,omitempty"`
+				// Merge is the report's -- merge: declaration; "" when it
+				// is never split over invocations.
+				Merge string `json:"merge,omitempty"`
 			}
 			var list []entry
 			for _, r := range catalog.All() {
@@ -64,6 +67,9 @@ access_logs.`,
 				}
 				for _, c := range r.Columns {
 					en.Columns = append(en.Columns, column{c.Name, c.Meaning})
+				}
+				if r.Merge != nil {
+					en.Merge = r.Merge.String()
 				}
 				list = append(list, en)
 			}
@@ -113,7 +119,14 @@ access_logs.`,
 				fmt.Fprintln(out)
 				writeTable(out, []string{"report", "column", "meaning"}, meanings)
 			}
+			var splits []string
+			for _, en := range list {
+				if en.Merge != "" {
+					splits = append(splits, en.Name)
+				}
+			}
 			fmt.Fprintf(out, "\nAn event without \"report\" runs %s. `lambduck event REPORT` prints a ready event.\n", request.DefaultReport)
+			fmt.Fprintf(out, "Large requests fan out over invocations for the reports that declare a merge: %s.\n", strings.Join(splits, ", "))
 			for _, f := range catalog.Shadowed {
 				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s was ignored: a built-in report has that name and wins\n", f)
 			}

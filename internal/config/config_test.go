@@ -5,17 +5,19 @@ import (
 	"testing"
 )
 
-func TestIngestFormatSetting(t *testing.T) {
-	env := func(kv ...string) func(string) string {
-		return func(name string) string {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == name {
-					return kv[i+1]
-				}
+// env is a getenv over name, value pairs.
+func env(kv ...string) func(string) string {
+	return func(name string) string {
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i] == name {
+				return kv[i+1]
 			}
-			return ""
 		}
+		return ""
 	}
+}
+
+func TestIngestFormatSetting(t *testing.T) {
 	for in, want := range map[string]string{"": "", "VCOMBINED": "vcombined", "awsalb": "alb", "common": "common"} {
 		c, err := FromEnv(env("LAMBDUCK_INGEST_FORMAT", in), false)
 		if err != nil || c.IngestFormat != want {
@@ -28,16 +30,6 @@ func TestIngestFormatSetting(t *testing.T) {
 }
 
 func TestFanOutAndCompactionSettings(t *testing.T) {
-	env := func(kv ...string) func(string) string {
-		return func(name string) string {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == name {
-					return kv[i+1]
-				}
-			}
-			return ""
-		}
-	}
 	// In Lambda the function fans out over itself; on the command line over nothing.
 	c, err := FromEnv(env("LAMBDUCK_DATA", "s3://b/p/", "AWS_LAMBDA_FUNCTION_NAME", "lambduck-prod"), true)
 	if err != nil || c.Function != "lambduck-prod" || c.Workers != DefaultWorkers || c.FanoutBytes != DefaultFanoutBytes {

@@ -114,6 +114,33 @@ func parseMerge(s string, params []Param) (*Merge, error) {
 	return m, nil
 }
 
+// String is the declaration as a header writes it.
+func (m *Merge) String() string {
+	var clauses []string
+	sum := "sum"
+	if len(m.Keys) > 0 {
+		sum += " by " + strings.Join(m.Keys, ", ")
+	}
+	clauses = append(clauses, sum)
+	for _, d := range m.Distinct {
+		clauses = append(clauses, "distinct "+d.Column+" of "+d.Of)
+	}
+	if len(m.Order) > 0 {
+		items := make([]string, len(m.Order))
+		for i, o := range m.Order {
+			items[i] = o.Column
+			if o.Desc {
+				items[i] += " desc"
+			}
+		}
+		clauses = append(clauses, "order by "+strings.Join(items, ", "))
+	}
+	if m.Limit != "" {
+		clauses = append(clauses, "limit $"+m.Limit)
+	}
+	return strings.Join(clauses, "; ")
+}
+
 // splitCommas splits fields at "," tokens.
 func splitCommas(f []string) [][]string {
 	var out [][]string
