@@ -20,7 +20,7 @@ type fanOutRig struct {
 	coord   *emulator
 	workers []*rie.Emulator
 	disp    *rie.Dispatcher
-	srv   *s3test.Server
+	srv     *s3test.Server
 }
 
 func startFanOut(t *testing.T, workers int) *fanOutRig {

@@ -42,7 +42,7 @@ type Options struct {
 	Work       string // scratch folder for data, server and caches
 	// #11: days of the fanned-out company and worker functions.
 	FanoutDays, FanoutWorkers int
-	Log        io.Writer
+	Log                       io.Writer
 	Extra
 }
 

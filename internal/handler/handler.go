@@ -417,7 +417,7 @@ func (h *Handler) metrics(start time.Time, req *request.Request, res *Result, st
 		"_aws", map[string]any{
 			"Timestamp": h.now().UnixMilli(),
 			"CloudWatchMetrics": []any{map[string]any{
-				"Namespace":  MetricsNamespace,
+				"Namespace": MetricsNamespace,
 				// By function (what the module's alarms watch) and by report.
 				"Dimensions": [][]string{{"function"}, {"function", "report"}},
 				"Metrics": []any{metric("duration_ms", "Milliseconds"), metric("bytes_read", "Bytes"), metric("rows", "Count"),
