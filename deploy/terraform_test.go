@@ -225,8 +225,8 @@ func checkTerraform(blocks []*hclsyntax.Block, sources map[string][]byte) []stri
 						problems = append(problems, checkStatement(where, strs(st.Body.Attributes["actions"].Expr), strs(r.Expr))...)
 					} else if a, ok := st.Body.Attributes["actions"]; ok {
 						resources := []string{"arn:dynamic"}
-						if fe, ok := dyn.Body.Attributes["for_each"]; ok && strings.Contains(text(fe.Expr), "[[local.function_arn]]") {
-							resources = []string{"${local.function_arn}"}
+						if fe, ok := dyn.Body.Attributes["for_each"]; ok && strings.Contains(text(fe.Expr), `[[local.function_arn, "${local.function_arn}:*"]]`) {
+							resources = []string{"${local.function_arn}", "${local.function_arn}:*"}
 						}
 						problems = append(problems, checkStatement(where, strs(a.Expr), resources)...)
 					}
@@ -285,7 +285,7 @@ func checkStatement(where string, actions, resources []string) []string {
 			problems = append(problems, where+": resource \"*\" on S3 or Lambda actions")
 		}
 		// The function invokes itself (fan-out) and nothing else.
-		if slices.Contains(actions, "lambda:InvokeFunction") && r != "${local.function_arn}" {
+		if slices.Contains(actions, "lambda:InvokeFunction") && r != "${local.function_arn}" && r != "${local.function_arn}:*" {
 			problems = append(problems, where+": lambda:InvokeFunction on "+r+"; only the function itself (local.function_arn)")
 		}
 	}

@@ -197,8 +197,13 @@ func FromEnv(getenv func(string) string, inLambda bool) (Config, error) {
 	if c.IngestLogFormat != nil && c.IngestFormat != "" {
 		return c, fmt.Errorf("LAMBDUCK_INGEST_FORMAT and a custom layout (LAMBDUCK_INGEST_LOG_FORMAT or LAMBDUCK_INGEST_NGINX_FORMAT) are both set; set one")
 	}
-	if c.Function = getenv("LAMBDUCK_FUNCTION"); c.Function == "" && inLambda {
+	if c.Function = getenv("LAMBDUCK_FUNCTION"); c.Function == "" && inLambda && c.FunctionName != "" {
+		// The function itself, at the version running now: workers run the
+		// coordinator's code, also while a new version is being deployed.
 		c.Function = c.FunctionName
+		if v := getenv("AWS_LAMBDA_FUNCTION_VERSION"); v != "" && v != "$LATEST" {
+			c.Function += ":" + v
+		}
 	}
 	fanout, err := intVar(getenv, "LAMBDUCK_FANOUT_BYTES", DefaultFanoutBytes, 1, 1<<50)
 	if err != nil {

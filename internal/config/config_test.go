@@ -35,6 +35,9 @@ func TestFanOutAndCompactionSettings(t *testing.T) {
 	if err != nil || c.Function != "lambduck-prod" || c.Workers != DefaultWorkers || c.FanoutBytes != DefaultFanoutBytes {
 		t.Errorf("in Lambda: %q %d %d %v", c.Function, c.Workers, c.FanoutBytes, err)
 	}
+	if c, _ := FromEnv(env("LAMBDUCK_DATA", "s3://b/p/", "AWS_LAMBDA_FUNCTION_NAME", "lambduck-prod", "AWS_LAMBDA_FUNCTION_VERSION", "7"), true); c.Function != "lambduck-prod:7" {
+		t.Errorf("a published version invokes itself: %q", c.Function)
+	}
 	if c, _ := FromEnv(env("AWS_LAMBDA_FUNCTION_NAME", "x"), false); c.Function != "" {
 		t.Errorf("on the command line: %q", c.Function)
 	}

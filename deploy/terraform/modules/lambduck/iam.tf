@@ -81,9 +81,10 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # Fan-out: the function invokes itself for each shard, nothing else.
+  # Fan-out: the function invokes itself for each shard (at the version that
+  # runs: name:version when published), nothing else.
   dynamic "statement" {
-    for_each = var.workers > 1 ? [[local.function_arn]] : []
+    for_each = var.workers > 1 ? [[local.function_arn, "${local.function_arn}:*"]] : []
     content {
       sid       = "InvokeItselfForShards"
       effect    = "Allow"
