@@ -180,7 +180,10 @@ func memoryBound(ctx context.Context, o Options, x Extra, eng *engine.Engine, lo
 	db.QueryRowContext(ctx, `SELECT sum(total_uncompressed_size) FROM parquet_metadata('`+root+`/*/*/*.parquet')`).Scan(&decoded)
 	db.Close()
 	limitMB := engine.Settings{}.ForFunctionMemory(512).MemoryLimitMB
-	e, err := startEmulator(x.Rie, x.Bootstrap, o.Work, []string{"LAMBDUCK_DATA=" + root, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "LAMBDUCK_SCRATCH=" + filepath.Join(o.Work, "big-scratch")})
+	// One invocation's memory is the point: no fan-out (the emulator names
+	// the function, so it would invoke itself).
+	e, err := startEmulator(x.Rie, x.Bootstrap, o.Work, []string{"LAMBDUCK_DATA=" + root, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512",
+		"LAMBDUCK_SCRATCH=" + filepath.Join(o.Work, "big-scratch"), "LAMBDUCK_WORKERS=1"})
 	if err != nil {
 		return row, err
 	}

@@ -92,6 +92,10 @@ type ShardError struct {
 	Shard    string // from…to
 	Attempts int
 	Err      error
+	// Unreached: the last attempt never reached a worker — the Invoke API
+	// refused or throttled it, or the call failed (no credentials, no
+	// permission, no such function). The coordinator then answers itself.
+	Unreached bool
 }
 
 func (e *ShardError) Error() string {
@@ -220,6 +224,10 @@ type attempt struct {
 	fanStats
 }
 
+// errFallBack: the fan-out could not start its workers; the request is
+// answered in this invocation.
+var errFallBack = errors.New("fan-out: answer in one invocation")
+
 // fanOut answers req by its shards: run them, merge their parts, answer as
 // any request does. Every part it received in the output root is removed.
 func (h *Handler) fanOut(ctx context.Context, start time.Time, req *request.Request, rep *report.Report, params map[string]any, res *Result, shards []shard, lists int) (*Result, error) {
@@ -228,6 +236,16 @@ func (h *Handler) fanOut(ctx context.Context, start time.Time, req *request.Requ
 	defer h.removeParts(parts)
 	res.Stats.Shards, res.Stats.Workers, res.Stats.Retries, res.Stats.Duplicates = len(shards), st.workers, st.retries, st.duplicates
 	res.Stats.GBSeconds = st.gbSeconds
+	var se *ShardError
+	if errors.As(err, &se) && se.Unreached {
+		// Workers could not be invoked at all: that says nothing about the
+		// data, so this invocation answers (a worker that failed does, and
+		// is a 502).
+		h.log.Warn("workers could not be invoked; answering in one invocation", "request_id", res.RequestID,
+			"function", h.cfg.Function, "error", err.Error())
+		res.Stats.Workers, res.Stats.NotSplit = 0, "the workers could not be invoked ("+se.Err.Error()+"); answered in one invocation"
+		return nil, errFallBack
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -383,6 +401,8 @@ func (h *Handler) runShard(ctx context.Context, sem chan struct{}, stop *atomic.
 		took := h.now().Sub(t0)
 		mark(false)
 		<-sem
+		var fe *FunctionError
+		unreached := err != nil && !errors.As(err, &fe)
 		var p *part
 		if err == nil {
 			p, err = h.checkPart(out, rep, req, s)
@@ -418,7 +438,7 @@ func (h *Handler) runShard(ctx context.Context, sem chan struct{}, stop *atomic.
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			err = fmt.Errorf("%w: %v", ctx.Err(), err)
 		}
-		a.err = &ShardError{Shard: s.String(), Attempts: tries, Err: err}
+		a.err = &ShardError{Shard: s.String(), Attempts: tries, Err: err, Unreached: unreached && ctx.Err() == nil}
 		return a
 	}
 }

@@ -228,12 +228,12 @@ func TestFanOutFaults(t *testing.T) {
 		t.Errorf("after a crash and a throttle: %d %s %+v %s", status, msg, st, coord.Handle(context.Background(), []byte(fmt.Sprintf(ev, 3))).Body)
 	}
 
-	// A shard that fails every attempt fails the request with 502 naming its
-	// dates; the parts of the others are removed.
+	// A shard whose worker fails every attempt fails the request with 502
+	// naming its dates; the parts of the others are removed.
 	pool.calls.Store(0)
 	pool.fault = func(n int64, start string) ([]byte, error, bool) {
 		if start == "2025-03-28" {
-			return nil, errors.New("connection reset"), true
+			return nil, &FunctionError{Kind: "Unhandled", Payload: `{"errorType":"Runtime.OutOfMemory"}`}, true
 		}
 		return nil, nil, false
 	}
@@ -243,6 +243,20 @@ func TestFanOutFaults(t *testing.T) {
 	}
 	if left := partialsLeft(t, out); len(left) > 0 {
 		t.Errorf("parts left after a failure: %v", left)
+	}
+
+	// Workers that cannot be invoked at all (no permission, no credentials,
+	// throttled through every retry) say nothing about the data: the
+	// coordinator answers itself.
+	pool.fault = func(n int64, start string) ([]byte, error, bool) {
+		return nil, errors.New("get identity: get credentials: no EC2 IMDS role found"), true
+	}
+	status, data, st, msg = rawData(t, coord, fmt.Sprintf(ev, 3))
+	if status != 200 || data != single || st.Shards != 1 || !strings.Contains(st.NotSplit, "could not be invoked") {
+		t.Errorf("workers unreachable: %d %s %+v", status, msg, st)
+	}
+	if left := partialsLeft(t, out); len(left) > 0 {
+		t.Errorf("parts left after falling back: %v", left)
 	}
 
 	// A straggler gets a duplicate; the first answer wins.

@@ -192,7 +192,9 @@ func (h *Handler) run(ctx context.Context, id string, start time.Time, req *requ
 			return nil, err
 		}
 		if shards := h.split(req, rep, days, res); shards != nil {
-			return h.fanOut(ctx, start, req, rep, params, res, shards, lists)
+			if fanned, err := h.fanOut(ctx, start, req, rep, params, res, shards, lists); !errors.Is(err, errFallBack) {
+				return fanned, err
+			}
 		}
 		if sel, err = h.store.Fetch(ctx, days, lists); err != nil {
 			return nil, err
