@@ -3,6 +3,7 @@ package handler
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -158,6 +159,18 @@ func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Tim
 	}
 	res := &Result{RequestID: id, Report: dashboard.Name, CompanyID: req.CompanyID, Format: req.Format,
 		StartDate: d.StartDate, EndDate: d.EndDate, Params: map[string]any{"lang": lang}, Stats: st, Warnings: warnings}
+	if req.Format == "json" && req.OutputKey != "" { // a scheduled job's: the document, written
+		b, err := json.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		if err := h.output.PutBytes(ctx, req.OutputKey, b, h.cfg.Scratch); err != nil {
+			return nil, err
+		}
+		res.Location = h.output.Location(req.OutputKey)
+		res.Stats.DurationMS = ms(h.now().Sub(start))
+		return res, nil
+	}
 	if req.Format == "json" {
 		res.Dashboard = d
 		res.Stats.DurationMS = ms(h.now().Sub(start))
@@ -178,11 +191,16 @@ func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Tim
 	}
 	defer os.Remove(file) // moved away by Put unless it failed
 	key := dashboard.Name + "/" + req.CompanyID + "/" + id + ".html"
+	if req.OutputKey != "" {
+		key = req.OutputKey
+	}
 	if err := h.output.Put(ctx, file, key); err != nil {
 		return nil, err
 	}
-	if res.URL, err = h.output.Presign(ctx, key, h.cfg.URLExpiry); err != nil {
-		return nil, err
+	if req.OutputKey == "" {
+		if res.URL, err = h.output.Presign(ctx, key, h.cfg.URLExpiry); err != nil {
+			return nil, err
+		}
 	}
 	res.Location = h.output.Location(key)
 	res.Stats.DurationMS = ms(h.now().Sub(start))

@@ -242,7 +242,7 @@ func (h *Handler) run(ctx context.Context, id string, start time.Time, req *requ
 // shard's part keeps its column types, and goes to the output root as
 // Parquet when it does not fit inline.
 func (h *Handler) deliver(ctx context.Context, sess *engine.Session, req *request.Request, res *Result, start time.Time) (*Result, error) {
-	if req.Format == "json" {
+	if req.Format == "json" && req.OutputKey == "" {
 		fits, err := h.inline(ctx, sess, res, start, req.Shard)
 		if err != nil || fits {
 			return res, err
@@ -356,13 +356,16 @@ func (h *Handler) export(ctx context.Context, sess *engine.Session, req *request
 		company = "_"
 	}
 	key := res.Report + "/" + company + "/" + res.RequestID + "." + format
-	if req.Shard {
+	switch {
+	case req.Shard:
 		key = partialKey(res.Report, company, res.RequestID)
+	case req.OutputKey != "":
+		key = req.OutputKey
 	}
 	if err := h.output.Put(ctx, file, key); err != nil {
 		return err
 	}
-	if !req.Shard {
+	if !req.Shard && req.OutputKey == "" {
 		if res.URL, err = h.output.Presign(ctx, key, h.cfg.URLExpiry); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"lambduck/internal/config"
 	"lambduck/internal/dashboard"
 	"lambduck/internal/request"
+	"lambduck/internal/schedule"
 )
 
 // StartLambda is the binary's Lambda face: read the configuration once,
@@ -83,11 +84,14 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 }
 
 // Serve answers any event with its typed outcome: a Response for a report
-// request or a direct S3 notification, an events.SQSEventResponse for an
-// SQS batch. An error means "retry the event" (Lambda does, for async and
+// request, a scheduled job or a direct S3 notification, an
+// events.SQSEventResponse for an SQS batch. An error means "retry the event" (Lambda does, for async and
 // S3-triggered invocations).
 func (h *Handler) Serve(ctx context.Context, payload []byte) (any, error) {
 	if len(payload) <= h.cfg.MaxEvent { // an oversized event is refused by Handle, unparsed
+		if schedule.Is(payload) {
+			return h.handleJob(ctx, payload)
+		}
 		switch request.Kind(payload) {
 		case request.KindS3:
 			return h.handleS3(ctx, payload)

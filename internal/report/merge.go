@@ -75,6 +75,9 @@ func parseMerge(s string, params []Param) (*Merge, error) {
 			}
 		case f[0] == "order" && len(f) > 2 && f[1] == "by":
 			for _, c := range splitCommas(f[2:]) {
+				if len(c) == 0 {
+					return nil, fmt.Errorf("merge: order by: an empty item")
+				}
 				item := OrderItem{Column: c[0]}
 				if len(c) == 2 && (strings.EqualFold(c[1], "desc") || strings.EqualFold(c[1], "asc")) {
 					item.Desc = strings.EqualFold(c[1], "desc")

@@ -22,6 +22,8 @@ func TestMergeDeclarations(t *testing.T) {
 		"sum; order by hits":                                  "no order by",
 		"sum by path; drop table x":                           "is not a clause",
 		`sum by "x"`:                                          "not a column name",
+		"sum by a; order by ,":                                "empty item",
+		"sum by a; order by a,":                               "empty item",
 	} {
 		_, err := Parse("r", "test", head+"-- merge: "+decl+"\nSELECT path, count(*) AS hits FROM access_logs GROUP BY path LIMIT $limit")
 		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {

@@ -28,6 +28,7 @@ const (
 const (
 	TriggerDirect = "direct"
 	TriggerHTTP   = "http" // a Function URL or API Gateway request
+	TriggerJob    = "job"  // one output of a scheduled job
 )
 
 // Formats a request may ask for: json is inline unless too large; csv,
@@ -50,6 +51,9 @@ type Request struct {
 	// fanned-out request and answers the report's partial form (package
 	// report's Merge); it never fans out again.
 	Shard bool
+	// OutputKey, set only by a scheduled job (never from an event), is where
+	// in the output root the answer is written, whatever its format.
+	OutputKey string
 }
 
 // MaxWorkers bounds the event's "workers".
