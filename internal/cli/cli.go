@@ -80,7 +80,7 @@ setting's default and limits):
 	root.SetErr(stderr)
 	root.PersistentFlags().Bool("version", false, "print the build's commit and the embedded DuckDB's version")
 	root.PersistentFlags().String("logs", "", "log lines on standard error: text (short lines; the default on a terminal) or json (the default elsewhere, and in Lambda)")
-	root.AddCommand(newDemo(), newInvoke(), newServe(), newEvent(), newSQL(), newSources(), newIngest(), newGen(), newCompact(), newDashboard(), newReports())
+	root.AddCommand(newDemo(), newInvoke(), newServe(), newEvent(), newSQL(), newSources(), newIngest(), newGen(), newCompact(), newDashboard(), newJob(), newReports())
 	return root
 }
 

@@ -960,3 +960,42 @@ func TestInvokeOnATerminal(t *testing.T) {
 		t.Errorf("the log on a terminal: %v\n%s", err, out)
 	}
 }
+
+// lambduck job runs a schedule's job by hand: the period from --at, every
+// company's outputs, a rerun that writes nothing, flags named in errors.
+func TestJobCommand(t *testing.T) {
+	t.Setenv("LAMBDUCK_SCRATCH", t.TempDir())
+	dir := t.TempDir()
+	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "out")
+	t.Setenv("LAMBDUCK_DATA", data)
+	t.Setenv("LAMBDUCK_OUTPUT", out)
+	if o, err := run(t, "gen", "--companies", "7,8", "--rows-per-day", "50", "--start", "2025-04-29", "--end", "2025-05-01"); err != nil {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	args := []string{"job", "--period", "previous_month", "--at", "2025-05-01T00:05:00Z", "--reports", "dashboard,top_paths",
+		"--formats", "html,csv", "--param", "limit=3"}
+	o, err := run(t, args...)
+	if err != nil || !strings.Contains(o, "2025-04 (2025-04-01 to 2025-04-30): 2 companies with data; 4 files written, 0 already there") {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	for _, f := range []string{"company_id=7/dashboard.html", "company_id=8/top_paths.csv", "index.html", "index.json"} {
+		if _, err := os.Stat(filepath.Join(out, "scheduled", "2025-04", f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if o, err := run(t, args...); err != nil || !strings.Contains(o, "0 files written, 4 already there") {
+		t.Errorf("rerun: %v\n%s", err, o)
+	}
+	for _, c := range []struct{ args, want string }{
+		{"job --period yesterday --reports top_paths --formats csv", "--period: "},
+		{"job --period previous_day --reports top_paths --formats xls", "--formats: "},
+		{"job --period previous_day --reports top_paths --formats csv --at noon", "--at: "},
+		{"job --period previous_day --reports top_paths --formats csv --param lang=ja", "--param lang: "},
+		{"job --period previous_day --reports top_paths --formats csv --companies ../x", "--companies: "},
+	} {
+		_, err := run(t, strings.Fields(c.args)...)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %s…", c.args, err, c.want)
+		}
+	}
+}

@@ -89,13 +89,18 @@ DuckDB's errors).`,
 }
 
 // flagError names the flag of an event field's error (--company for
-// company_id, …).
+// company_id, --period for a job's period, …).
 func flagError(err error) error {
 	var re *request.Error
 	if !errors.As(err, &re) {
 		return err
 	}
-	flag := map[string]string{"company_id": "--company", "start_date": "--start", "end_date": "--end"}[re.Field]
+	flag := map[string]string{"company_id": "--company", "start_date": "--start", "end_date": "--end",
+		"job.period": "--period", "job.reports": "--reports", "job.formats": "--formats", "job.companies": "--companies",
+		"job.at": "--at"}[re.Field]
+	if name, ok := strings.CutPrefix(re.Field, "job.params."); ok {
+		flag = "--param " + name
+	}
 	if flag == "" {
 		return err
 	}
