@@ -23,13 +23,16 @@ type fanOutRig struct {
 	srv     *s3test.Server
 }
 
-func startFanOut(t *testing.T, workers int) *fanOutRig {
+func startFanOut(t *testing.T, workers int) *fanOutRig { return startFanOutOn(t, workers, dataRoot) }
+
+// startFanOutOn is startFanOut with the data of the folder data.
+func startFanOutOn(t *testing.T, workers int, data string) *fanOutRig {
 	t.Helper()
 	if rieBin == "" {
 		t.Skip("LAMBDUCK_RIE is not set")
 	}
 	srv := s3test.Start(t, "lake")
-	if err := srv.Client().UploadTree(context.Background(), dataRoot, "lake", "data/"); err != nil {
+	if err := srv.Client().UploadTree(context.Background(), data, "lake", "data/"); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{"LAMBDUCK_DATA": "s3://lake/data/", "LAMBDUCK_OUTPUT": "s3://lake/out/",
