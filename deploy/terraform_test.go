@@ -70,7 +70,9 @@ func TestTerraformPolicies(t *testing.T) {
 	}
 	for _, want := range []string{`sid       = "InvokeItselfForShards"`, `LAMBDUCK_WORKERS = tostring(var.workers)`, `metric      = "failed_shards"`, `${var.output_prefix}_partials/*"]`,
 		`athena_env      = var.athena_table ? { LAMBDUCK_COMPACT_KEEP_REPLACED = "true" } : {}`, `local.athena_env`,
-		`"projection.company_id.type"    = "injected"`} {
+		`"projection.company_id.type"    = "injected"`,
+		// Scheduled jobs: the schedule's own time in the event, retries, a dead-letter queue.
+		`"SCHEDULED_TIME", "<aws.scheduler.scheduled-time>"`, "retry_policy {", "dead_letter_config {", `failed-runs = {`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the module lacks %s", want)
 		}
@@ -84,7 +86,8 @@ func TestTerraformPolicies(t *testing.T) {
 	for _, want := range []string{
 		"resource.aws_ecr_repository", "resource.aws_ecr_lifecycle_policy", "resource.aws_iam_role",
 		"resource.aws_cloudwatch_log_group", "resource.aws_lambda_function", "resource.aws_cloudwatch_metric_alarm",
-		"resource.aws_s3_bucket_notification", "resource.aws_lambda_permission", "resource.aws_cloudwatch_event_rule",
+		"resource.aws_s3_bucket_notification", "resource.aws_lambda_permission", "resource.aws_scheduler_schedule",
+		"resource.aws_sqs_queue", "resource.aws_lambda_function_event_invoke_config",
 		"resource.aws_lambda_function_url", "output.function_name", "output.function_arn", "output.repository_url",
 		"resource.aws_glue_catalog_database", "resource.aws_glue_catalog_table", "output.athena_table",
 		"variable.environment", "variable.aws_account_id", "variable.region", "variable.ecr_repo",
@@ -143,6 +146,15 @@ func TestTerraformCheckerCatches(t *testing.T) {
     content {
       actions   = ["lambda:InvokeFunction"]
       resources = statement.value
+    }
+  }
+}`,
+		"scheduler trust admits ec2": `data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
     }
   }
 }`,
@@ -247,10 +259,15 @@ func checkTerraform(blocks []*hclsyntax.Block, sources map[string][]byte) []stri
 					if pr.Type != "principals" {
 						continue
 					}
+					// The function's role admits Lambda; the scheduler's, the scheduler.
+					service := "lambda.amazonaws.com"
+					if len(b.Labels) == 2 && b.Labels[1] == "scheduler_assume" {
+						service = "scheduler.amazonaws.com"
+					}
 					if ids, ok := pr.Body.Attributes["identifiers"]; ok {
 						for _, id := range strs(ids.Expr) {
-							if id != "lambda.amazonaws.com" {
-								problems = append(problems, where+": trust policy admits "+id+"; only lambda.amazonaws.com may assume the role")
+							if id != service {
+								problems = append(problems, where+": trust policy admits "+id+"; only "+service+" may assume the role")
 							}
 						}
 					}

@@ -19,6 +19,22 @@ module "lambduck" {
   enable_s3_trigger   = false
   enable_function_url = false
 
+  # Every company's reports on a rhythm (docs/operations.md, "Scheduled reports").
+  schedules = [
+    {
+      name       = "daily"
+      expression = "cron(5 0 * * ? *)"
+      timezone   = var.timezone
+      job        = { period = "previous_day", reports = ["access_summary", "top_paths"], formats = ["csv"] }
+    },
+    {
+      name       = "monthly"
+      expression = "cron(15 0 1 * ? *)"
+      timezone   = var.timezone
+      job        = { period = "previous_month", reports = ["dashboard"], formats = ["html"] }
+    },
+  ]
+
   tags = {
     project     = "lambduck"
     environment = var.environment

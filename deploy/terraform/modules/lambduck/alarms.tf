@@ -1,4 +1,15 @@
 locals {
+  # A scheduled run that failed every retry (or was never delivered).
+  schedule_alarms = {
+    failed-runs = {
+      namespace   = "AWS/SQS"
+      dimensions  = tomap({ QueueName = "${var.name}-failed-runs" })
+      metric      = "ApproximateNumberOfMessagesVisible"
+      statistic   = "Maximum"
+      threshold   = 0
+      description = "A scheduled run failed after its retries: the message in the failed-runs queue is the job; run it again (it does only what is missing)."
+    }
+  }
   lambda_dimensions = tomap({ FunctionName = aws_lambda_function.this.function_name })
   alarms = {
     errors = {
@@ -38,7 +49,7 @@ locals {
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
-  for_each            = local.alarms
+  for_each            = merge(local.alarms, local.scheduled ? local.schedule_alarms : {})
   alarm_name          = "${var.name}-${each.key}"
   alarm_description   = each.value.description
   namespace           = each.value.namespace

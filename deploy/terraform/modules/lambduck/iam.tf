@@ -93,6 +93,17 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # Scheduled runs that failed every retry go to the failed-runs queue.
+  dynamic "statement" {
+    for_each = local.scheduled ? [[aws_sqs_queue.failed_runs[0].arn]] : []
+    content {
+      sid       = "SendFailedRuns"
+      effect    = "Allow"
+      actions   = ["sqs:SendMessage"]
+      resources = statement.value
+    }
+  }
+
   statement {
     sid       = "RemoveShardParts"
     effect    = "Allow"

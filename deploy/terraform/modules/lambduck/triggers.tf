@@ -22,28 +22,3 @@ resource "aws_s3_bucket_notification" "raw" {
 
   depends_on = [aws_lambda_permission.s3]
 }
-
-# Optional schedule: EventBridge sends schedule_event on schedule_expression.
-
-resource "aws_cloudwatch_event_rule" "schedule" {
-  count               = var.schedule_expression != "" ? 1 : 0
-  name                = "${var.name}-schedule"
-  schedule_expression = var.schedule_expression
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_event_target" "schedule" {
-  count = var.schedule_expression != "" ? 1 : 0
-  rule  = aws_cloudwatch_event_rule.schedule[0].name
-  arn   = aws_lambda_function.this.arn
-  input = var.schedule_event
-}
-
-resource "aws_lambda_permission" "schedule" {
-  count         = var.schedule_expression != "" ? 1 : 0
-  statement_id  = "AllowEventBridgeSchedule"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this.function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.schedule[0].arn
-}

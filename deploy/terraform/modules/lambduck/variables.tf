@@ -129,16 +129,35 @@ variable "enable_s3_trigger" {
   default     = false
 }
 
-variable "schedule_expression" {
-  type        = string
-  description = "Optional EventBridge schedule, e.g. \"cron(0 1 * * ? *)\"; empty for none."
-  default     = ""
+variable "schedules" {
+  type = list(object({
+    name       = string
+    expression = string                  # cron(5 0 1 * ? *), rate(1 day), …
+    timezone   = optional(string, "UTC") # the schedule's own time zone
+    job = object({
+      period    = string # previous_day, previous_week, previous_month, month_to_date
+      reports   = list(string)
+      formats   = list(string)
+      companies = optional(list(string), ["*"])
+      params    = optional(map(string), {})
+    })
+  }))
+  description = "Scheduled jobs (docs/operations.md, \"Scheduled reports\"): EventBridge Scheduler sends {\"job\": …} with its scheduled time; the period is computed from that time in LAMBDUCK_TIMEZONE."
+  default     = []
+  validation {
+    condition     = alltrue([for s in var.schedules : contains(["previous_day", "previous_week", "previous_month", "month_to_date"], s.job.period)]) && length(distinct([for s in var.schedules : s.name])) == length(var.schedules)
+    error_message = "Each schedule needs a unique name and a period of previous_day, previous_week, previous_month or month_to_date."
+  }
 }
 
-variable "schedule_event" {
-  type        = string
-  description = "The JSON event the schedule sends."
-  default     = "{\"report\": \"hello\"}"
+variable "schedule_retry_attempts" {
+  type        = number
+  description = "Retries of a failed scheduled run (the function fails when a company failed; a retry does only what is missing), 0 to 2."
+  default     = 2
+  validation {
+    condition     = var.schedule_retry_attempts >= 0 && var.schedule_retry_attempts <= 2
+    error_message = "Lambda retries an asynchronous invocation at most twice."
+  }
 }
 
 variable "enable_function_url" {
