@@ -88,7 +88,9 @@ func TestEmulatorScheduledJob(t *testing.T) {
 		return m
 	}
 
+	began := time.Now()
 	sum, raw := runJob()
+	t.Logf("first run: 50 companies × 2 files on 3 workers in %v", time.Since(began))
 	if sum.Label != "2025-04" || sum.Companies != 50 || sum.Written != 100 || sum.Invoked != 50 || len(sum.Failed) != 0 {
 		t.Fatalf("first run: %+v\n%.2000s", sum, raw)
 	}
