@@ -986,6 +986,13 @@ func TestJobCommand(t *testing.T) {
 	if o, err := run(t, args...); err != nil || !strings.Contains(o, "0 files written, 4 already there") {
 		t.Errorf("rerun: %v\n%s", err, o)
 	}
+	// The same job as the schedule sends it, through invoke.
+	ev := filepath.Join(dir, "job.json")
+	os.WriteFile(ev, []byte(`{"job": {"period": "previous_month", "reports": ["top_paths"], "formats": ["csv"], "companies": ["*"],
+		"params": {"limit": 3}, "at": "2025-05-01T00:05:00Z"}}`), 0o644)
+	if o, _, err := run2(t, "invoke", "--format", "table", ev); err != nil || !strings.Contains(o, `\"files_skipped\": 2`) {
+		t.Errorf("invoke of a job event: %v\n%s", err, o)
+	}
 	for _, c := range []struct{ args, want string }{
 		{"job --period yesterday --reports top_paths --formats csv", "--period: "},
 		{"job --period previous_day --reports top_paths --formats xls", "--formats: "},

@@ -14,6 +14,7 @@ import (
 
 	"lambduck/internal/handler"
 	"lambduck/internal/request"
+	"lambduck/internal/schedule"
 )
 
 // outputs are the ways invoke prints an answer.
@@ -40,7 +41,8 @@ response and the JSON inside its body.
 
 For an S3 notification (or an SQS batch of them) the objects are ingested
 into the data root and the ingest summary (or the SQS partial-batch
-response) is printed as JSON.
+response) is printed as JSON; a scheduled job ({"job": …}, see lambduck job)
+prints its summary as JSON.
 
 The exit status is 0 for a 2xx answer, 1 for any other answer and when an
 S3 event's object was rejected (not a log, no company); the answer is
@@ -93,7 +95,7 @@ setting).`,
 			}
 			defer h.Close()
 			switch kind := request.Kind(payload); {
-			case mode == "raw" || kind == request.KindS3 || kind == request.KindSQS:
+			case mode == "raw" || kind == request.KindS3 || kind == request.KindSQS || schedule.Is(payload):
 				return printRaw(cmd, h, payload, pretty || mode != "raw")
 			}
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
