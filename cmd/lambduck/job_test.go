@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -103,18 +105,31 @@ func TestEmulatorScheduledJob(t *testing.T) {
 	if len(keys) != 102 || keys[0] != "company_id=c00/access_summary.csv" || keys[101] != "index.json" || first["company_id=x1/dashboard.html"] != "" {
 		t.Fatalf("%d objects: %v … %v", len(keys), keys[:3], keys[len(keys)-3:])
 	}
-	// Each company's numbers are the direct request's.
-	for _, c := range []string{"c00", "c17", "c49"} {
-		dst := filepath.Join(t.TempDir(), "a.csv")
-		if err := r.srv.Client().Download(context.Background(), bucket.Object{Bucket: "lake", Key: "out/scheduled/2025-04/company_id=" + c + "/access_summary.csv"}, dst); err != nil {
+	// Each company's numbers are the direct request's: the CSV's row, and
+	// the dashboard's hits and visitors cards.
+	download := func(key string) []byte {
+		t.Helper()
+		dst := filepath.Join(t.TempDir(), "f")
+		if err := r.srv.Client().Download(context.Background(), bucket.Object{Bucket: "lake", Key: "out/scheduled/2025-04/" + key}, dst); err != nil {
 			t.Fatal(err)
 		}
-		f, _ := os.Open(dst)
-		rows, err := csv.NewReader(f).ReadAll()
-		f.Close()
+		b, _ := os.ReadFile(dst)
+		return b
+	}
+	card := regexp.MustCompile(`data-figure="(hits|unique_visitors)"><div class="k">[^<]*</div><div class="v" title="([0-9,]+)"`)
+	for _, c := range []string{"c00", "c05", "c11", "c17", "c23", "c29", "c36", "c42", "c49"} {
+		rows, err := csv.NewReader(bytes.NewReader(download("company_id=" + c + "/access_summary.csv"))).ReadAll()
 		direct := r.ask(t, `{"company_id": "`+c+`", "start_date": "2025-04-01", "end_date": "2025-04-30", "workers": 1}`)
 		if err != nil || len(rows) != 2 || "[["+strings.Join(rows[1], ",")+"]]" != direct.data {
 			t.Errorf("%s: csv %v, direct %s", c, rows, direct.data)
+			continue
+		}
+		var figures []string
+		for _, m := range card.FindAllStringSubmatch(string(download("company_id="+c+"/dashboard.html")), -1) {
+			figures = append(figures, strings.ReplaceAll(m[2], ",", ""))
+		}
+		if fmt.Sprint(figures) != fmt.Sprint(rows[1][:2]) {
+			t.Errorf("%s: the dashboard's hits and visitors %v, access_summary's %v", c, figures, rows[1][:2])
 		}
 	}
 
