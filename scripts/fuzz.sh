@@ -14,7 +14,7 @@ TMPDIR=$(mktemp -d -t lambduck-fuzz-XXXXXX)
 export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
 status=0
-for target in "internal/request FuzzDecode" "internal/report FuzzParse" "internal/ingest FuzzLineParsers"; do
+for target in "internal/request FuzzDecode" "internal/report FuzzParse" "internal/ingest FuzzLineParsers" "internal/schedule FuzzDecodeJob"; do
   set -- $target
   corpus="$1/testdata/fuzz/$2"
   for attempt in 1 2; do
