@@ -18,6 +18,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"lambduck/internal/handler"
 	"lambduck/internal/config"
 	"lambduck/internal/engine"
 	"lambduck/internal/ingest"
@@ -1004,5 +1005,15 @@ func TestJobCommand(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %s…", c.args, err, c.want)
 		}
+	}
+}
+
+// A fanned-out answer's table says over how many shards it was read.
+func TestTableFooterShowsShards(t *testing.T) {
+	var b strings.Builder
+	res := &handler.Result{Report: "access_summary", Columns: []string{"hits"}, Rows: [][]any{{int64(5)}}, RowCount: 1,
+		Stats: handler.Stats{Files: 30, BytesRead: 1 << 20, DurationMS: 12.5, Shards: 3, Workers: 3, Retries: 1}}
+	if err := printAnswer(&b, res, "table"); err != nil || !strings.Contains(b.String(), "read 30 files (1.0 MiB) over 3 shards (3 workers at once, 1 retry) in 12.5 ms.") {
+		t.Errorf("%v\n%s", err, b.String())
 	}
 }

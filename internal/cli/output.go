@@ -101,8 +101,16 @@ func printResult(w io.Writer, res *handler.Result) {
 		}
 		writeTable(w, res.Columns, rows)
 	}
-	fmt.Fprintf(w, "\n%s: %s; read %s (%s) in %.1f ms.\n",
-		res.Report, words.Plural(res.RowCount, "row"), words.Plural(res.Stats.Files, "file"), words.Bytes(res.Stats.BytesRead), res.Stats.DurationMS)
+	split := ""
+	if st := res.Stats; st.Shards > 1 {
+		split = fmt.Sprintf(" over %s (%s at once", words.Plural(st.Shards, "shard"), words.Plural(st.Workers, "worker"))
+		if st.Retries > 0 {
+			split += ", " + words.Plural(st.Retries, "retry")
+		}
+		split += ")"
+	}
+	fmt.Fprintf(w, "\n%s: %s; read %s (%s)%s in %.1f ms.\n",
+		res.Report, words.Plural(res.RowCount, "row"), words.Plural(res.Stats.Files, "file"), words.Bytes(res.Stats.BytesRead), split, res.Stats.DurationMS)
 }
 
 // isByteColumn says whether a column holds byte counts, by the names the
