@@ -18,9 +18,9 @@ import (
 
 	"github.com/creack/pty"
 
-	"lambduck/internal/handler"
 	"lambduck/internal/config"
 	"lambduck/internal/engine"
+	"lambduck/internal/handler"
 	"lambduck/internal/ingest"
 	"lambduck/internal/request"
 	"lambduck/internal/s3test"
