@@ -210,7 +210,7 @@ type part struct {
 
 // fanStats are what running the shards cost.
 type fanStats struct {
-	workers, retries, duplicates, failed int
+	workers, retries, duplicates int
 	gbSeconds                            float64
 }
 
@@ -330,7 +330,6 @@ func (h *Handler) runShards(ctx context.Context, req *request.Request, rep *repo
 			outstanding--
 			running[a.shard]--
 			st.retries += a.retries
-			st.failed += a.failed
 			st.gbSeconds += a.gbSeconds
 			switch {
 			case a.err == nil && parts[a.shard] == nil && firstErr == nil:
@@ -416,7 +415,6 @@ func (h *Handler) runShard(ctx context.Context, sem chan struct{}, stop *atomic.
 			a.part, a.took = p, took
 			return a
 		}
-		a.failed++
 		h.log.Warn("shard attempt failed", "shard", s.String(), "attempt", tries, "duplicate", dup, "error", err.Error())
 		var perm *permanentError
 		switch {
