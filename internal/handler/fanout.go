@@ -211,7 +211,7 @@ type part struct {
 // fanStats are what running the shards cost.
 type fanStats struct {
 	workers, retries, duplicates int
-	gbSeconds                            float64
+	gbSeconds                    float64
 }
 
 // attempt is the outcome of one copy of a shard (its first run or a
