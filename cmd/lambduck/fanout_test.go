@@ -61,11 +61,12 @@ type answer struct {
 	data   string
 	error  string
 	stats  struct {
-		Shards    int     `json:"shards"`
-		Workers   int     `json:"workers"`
-		Retries   int     `json:"retries"`
-		GBSeconds float64 `json:"gb_seconds"`
-		Files     int     `json:"files"`
+		Shards     int     `json:"shards"`
+		Workers    int     `json:"workers"`
+		Retries    int     `json:"retries"`
+		Duplicates int     `json:"duplicates"`
+		GBSeconds  float64 `json:"gb_seconds"`
+		Files      int     `json:"files"`
 	}
 }
 
@@ -140,7 +141,7 @@ func TestEmulatorFanOut(t *testing.T) {
 		if single.status != 200 || got.status != 200 || got.data != single.data || len(got.data) < 10 {
 			t.Errorf("%s over %d shards: %d %s %s\nwant %d %s", c.report, c.workers, got.status, got.error, got.data, single.status, single.data)
 		}
-		if got.stats.Shards != c.workers || r.disp.Calls()-before != int64(c.workers) || got.stats.Files != single.stats.Files {
+		if got.stats.Shards != c.workers || r.disp.Calls()-before != int64(c.workers+got.stats.Duplicates) || got.stats.Files != single.stats.Files {
 			t.Errorf("%s: stats %+v (one invocation %+v), %d invocations", c.report, got.stats, single.stats, r.disp.Calls()-before)
 		}
 		if got.stats.GBSeconds <= single.stats.GBSeconds/10 {

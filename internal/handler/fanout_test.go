@@ -132,7 +132,8 @@ func TestFanOutEqualsOneInvocation(t *testing.T) {
 				if data != single {
 					t.Errorf("%s %s over %d shards:\n%s\nwant (one invocation)\n%s", rep.Name, company, n, data, single)
 				}
-				if st.Shards != n || pool.calls.Load()-before != int64(n) || st.Retries != 0 {
+				// A loaded machine may start straggler duplicates: each is one more call.
+				if st.Shards != n || pool.calls.Load()-before != int64(n+st.Duplicates) || st.Retries != 0 {
 					t.Errorf("%s over %d: stats %+v, %d calls", rep.Name, n, st, pool.calls.Load()-before)
 				}
 			}
@@ -270,7 +271,7 @@ func TestFanOutFaults(t *testing.T) {
 		return nil, nil, false
 	}
 	status, data, st, msg = rawData(t, coord, fmt.Sprintf(ev, 3))
-	if status != 200 || data != single || st.Duplicates != 1 {
+	if status != 200 || data != single || st.Duplicates < 1 {
 		t.Errorf("a straggler: %d %s %+v", status, msg, st)
 	}
 
