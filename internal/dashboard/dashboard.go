@@ -27,6 +27,9 @@ var StaticExtensions = []string{"css", "js", "jpg", "png", "gif", "ico", "jpeg",
 	"woff", "woff2", "xls", "xlsx", "doc", "docx", "ppt", "pptx", "txt", "zip", "ogg", "mp3", "mp4", "exe", "iso", "gz",
 	"rar", "svg", "bmp", "tar", "tgz", "tiff", "tif", "ttf", "flv", "dmg", "xz", "zst"}
 
+// Formats are the dashboard's: its document, or its page.
+var Formats = []string{"json", "html"}
+
 // StaticPattern is the regular expression of StaticExtensions, bound as a
 // parameter.
 var StaticPattern = `(?i)\.(` + strings.Join(StaticExtensions, "|") + `)$`

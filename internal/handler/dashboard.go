@@ -144,8 +144,8 @@ func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Tim
 		}
 		lang = s
 	}
-	if req.Format != "json" && req.Format != "html" {
-		return nil, &request.Error{Field: "format", Msg: "the dashboard answers json or html"}
+	if !slices.Contains(dashboard.Formats, req.Format) {
+		return nil, &request.Error{Field: "format", Msg: "the dashboard answers " + strings.Join(dashboard.Formats, " or ")}
 	}
 	// Asked by a browser (Function URL, API Gateway), the page is the
 	// answer; otherwise it is written to LAMBDUCK_OUTPUT.
@@ -190,19 +190,9 @@ func (h *Handler) answerDashboard(ctx context.Context, id string, start time.Tim
 		return nil, err
 	}
 	defer os.Remove(file) // moved away by Put unless it failed
-	key := dashboard.Name + "/" + req.CompanyID + "/" + id + ".html"
-	if req.OutputKey != "" {
-		key = req.OutputKey
-	}
-	if err := h.output.Put(ctx, file, key); err != nil {
+	if err := h.putResult(ctx, file, "html", req, res); err != nil {
 		return nil, err
 	}
-	if req.OutputKey == "" {
-		if res.URL, err = h.output.Presign(ctx, key, h.cfg.URLExpiry); err != nil {
-			return nil, err
-		}
-	}
-	res.Location = h.output.Location(key)
 	res.Stats.DurationMS = ms(h.now().Sub(start))
 	return res, nil
 }

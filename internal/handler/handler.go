@@ -351,11 +351,20 @@ func (h *Handler) export(ctx context.Context, sess *engine.Session, req *request
 			res.Types = nil
 		}
 	}
+	res.RowCount = n
+	return h.putResult(ctx, file, format, req, res)
+}
+
+// putResult moves a finished result file into the output root and says
+// where it is: at a scheduled job's key, at a shard's part key, or at
+// <report>/<company>/<request id>.<ext> with a presigned URL (a job's
+// files and a coordinator's parts are nobody's download).
+func (h *Handler) putResult(ctx context.Context, file, ext string, req *request.Request, res *Result) (err error) {
 	company := req.CompanyID
 	if company == "" {
 		company = "_"
 	}
-	key := res.Report + "/" + company + "/" + res.RequestID + "." + format
+	key := res.Report + "/" + company + "/" + res.RequestID + "." + ext
 	switch {
 	case req.Shard:
 		key = partialKey(res.Report, company, res.RequestID)
@@ -370,7 +379,7 @@ func (h *Handler) export(ctx context.Context, sess *engine.Session, req *request
 			return err
 		}
 	}
-	res.RowCount, res.Location = n, h.output.Location(key)
+	res.Location = h.output.Location(key)
 	return nil
 }
 

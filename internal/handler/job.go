@@ -95,9 +95,11 @@ func (h *Handler) plan(job *schedule.Job) ([]output, error) {
 	declared := map[string]bool{}
 	var outs []output
 	for _, name := range job.Reports {
-		formats, params := []string{"csv", "parquet", "ndjson", "json"}, []string{}
+		// A report is written in any format but the dashboard's page.
+		formats := slices.DeleteFunc(slices.Clone(request.Formats), func(f string) bool { return f == "html" })
+		params := []string{}
 		if name == dashboard.Name {
-			formats, params = []string{"html", "json"}, []string{"lang"}
+			formats, params = dashboard.Formats, []string{"lang"}
 		} else {
 			rep, err := h.catalog.Find(name)
 			if err != nil {
@@ -311,7 +313,7 @@ func (h *Handler) invokeCompany(ctx context.Context, job *schedule.Job, company 
 	}
 	one := *job
 	one.Companies, one.Worker = []string{company}, true
-	payload, err := json.Marshal(map[string]any{"job": jobEvent(&one)})
+	payload, err := json.Marshal(map[string]any{"job": &one}) // Job's JSON is its event's
 	if err != nil {
 		return fail(err)
 	}
@@ -331,16 +333,6 @@ func (h *Handler) invokeCompany(ctx context.Context, job *schedule.Job, company 
 		return fail(fmt.Errorf("the worker's answer is not this company's: %.200s", resp.Body))
 	}
 	return r
-}
-
-// jobEvent is a job as its event writes it.
-func jobEvent(j *schedule.Job) map[string]any {
-	ev := map[string]any{"period": j.Period, "reports": j.Reports, "formats": j.Formats, "companies": j.Companies,
-		"at": j.At.UTC().Format(time.RFC3339), "force": j.Force, "worker": j.Worker}
-	if len(j.Params) > 0 {
-		ev["params"] = j.Params
-	}
-	return ev
 }
 
 // jobCompany writes one company's outputs for period p — those missing

@@ -1,6 +1,8 @@
 package schedule
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +69,20 @@ func TestDecode(t *testing.T) {
 		if _, err := Decode([]byte(ev)); err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("%s: %v, want %s", ev, err, want)
 		}
+	}
+}
+
+// A job marshalled as JSON is its own event: the coordinator sends its
+// workers exactly that.
+func TestJobJSONIsItsEvent(t *testing.T) {
+	j, err := Decode([]byte(`{"job": {"period": "previous_week", "reports": ["top_paths"], "formats": ["csv"], "companies": ["1690"],
+		"params": {"limit": 3}, "at": "2025-05-01T09:05:00+09:00", "force": true, "worker": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"job": j})
+	again, err := Decode(b)
+	if err != nil || fmt.Sprintf("%+v", again) != fmt.Sprintf("%+v", j) || !again.At.Equal(j.At) {
+		t.Errorf("%s: %+v %v, want %+v", b, again, err, j)
 	}
 }
