@@ -247,3 +247,47 @@ func firstRow(t *testing.T, s *Session) []any {
 	}
 	return rows.Row()
 }
+
+// ExportParquetBy writes one folder per value, the column kept in the
+// files, inside the locked instance's own folder; a column name that is
+// not a plain identifier is refused before any SQL runs.
+func TestExportParquetBy(t *testing.T) {
+	e, err := New(Settings{Scratch: t.TempDir(), Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	s, err := e.Open(context.Background(), Job{ID: "by", Tenant: "1690",
+		SQL: "SELECT (DATE '2025-04-01' + (i % 3)::INTEGER) AS date, i FROM range(30000) t(i)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, _, err := s.ExportParquetBy(context.Background(), "date) TO '/tmp/x' (FORMAT csv"); err == nil {
+		t.Fatal("a column name with SQL in it was taken")
+	}
+	dir, rows, err := s.ExportParquetBy(context.Background(), "date")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 30000 {
+		t.Errorf("%d rows, want 30000", rows)
+	}
+	for _, d := range []string{"2025-04-01", "2025-04-02", "2025-04-03"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "date="+d, "*.parquet"))
+		if len(files) != 1 {
+			t.Fatalf("%s: %d files", d, len(files))
+		}
+		var n int64
+		var day string
+		tool, err := e.OpenTool(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = tool.Conn().QueryRowContext(context.Background(), "SELECT count(*), any_value(date)::VARCHAR FROM read_parquet("+Quote(files[0])+")").Scan(&n, &day)
+		tool.Close()
+		if err != nil || n != 10000 || day != d {
+			t.Errorf("%s: %d rows of %s (%v)", d, n, day, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -76,6 +77,29 @@ func (s *Session) Export(ctx context.Context, format string) (path string, rows 
 	}
 	return path, rows, nil
 }
+
+// ExportParquetBy runs the job's statement with COPY into Parquet files
+// partitioned by column (a platform-chosen column name): under the returned
+// folder of the instance's scratch folder, <column>=<value>/ holds that
+// value's rows, the column included. The caller moves what it keeps.
+func (s *Session) ExportParquetBy(ctx context.Context, column string) (dir string, rows int64, err error) {
+	if !identifier.MatchString(column) {
+		return "", 0, fmt.Errorf("engine: %q is not a column name", column)
+	}
+	dir = filepath.Join(s.in.dir, "result-by-"+column)
+	q := "COPY (" + s.statement() + "\n) TO " + quote(dir) + " (" + exportOptions["parquet"] +
+		", PARTITION_BY (" + column + "), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part_{i}')"
+	res, err := s.in.conn.ExecContext(ctx, q, namedArgs(s.job.Args)...)
+	if err != nil {
+		return "", 0, err
+	}
+	if rows, err = res.RowsAffected(); err != nil {
+		return "", 0, fmt.Errorf("engine: export row count: %w", err)
+	}
+	return dir, rows, nil
+}
+
+var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 // Close closes the instance and removes its scratch folder (spill files and
 // any export not moved away): nothing of the request is left in memory or on
