@@ -1,6 +1,7 @@
 // Package dashboard is the built-in dashboard of one company and date
-// range: every panel's figures from one scan of the range and the previous
-// period of the same length (SQL), as one typed document (Data) whose
+// range: every panel's figures added up from the day summaries of the range
+// and the previous period of the same length (SummarySQL makes a day's,
+// SQL adds them up), as one typed document (Data) whose
 // panels use the single reports' column names, and that document drawn as
 // one self-contained HTML page (HTML). docs/reports.md describes it.
 package dashboard
@@ -34,41 +35,23 @@ var Formats = []string{"json", "html"}
 // parameter.
 var StaticPattern = `(?i)\.(` + strings.Join(StaticExtensions, "|") + `)$`
 
-// SQL computes every panel from access_logs over $prev_start … $end_date in
-// two aggregations of the rows (docs/reports.md, "How it is computed"):
-//
-//   - f, the finest counts of the small keys (days × quarter hours ×
-//     statuses × methods × protocols × paths: far fewer rows than
-//     requests), from which grouping sets give every count and sum;
-//   - vd, one row per visitor-day — a unique visitor is a distinct
-//     (client_ip, date, user_agent) among non-4xx requests, the single
-//     reports' definition — carrying the hours (a 24-bit mask) and the kept
-//     top paths (a bit mask) it requested. As the visitor key holds the
-//     date, visitors per day, per hour, per path, per user agent and per
-//     client IP all add up exactly from these rows.
+// SQL computes every panel over $prev_start … $end_date from the day
+// summaries of the range (view day_summaries; SummarySQL makes them, one
+// per day): it adds the days' counts up, so it reads a few rows per key and
+// day instead of every request (docs/reports.md, "How it is computed").
 //
 // The previous period only feeds the summary and the daily comparison. The
 // user agents (panel "agent") and, when $geo, the client IPs (panel
 // "client") of the range come back with their hits and visitors for the
 // browser, system, crawler, country and network panels, which Build makes.
 const SQL = `
-WITH t AS NOT MATERIALIZED (
-    SELECT
-        date >= $start_date AS cur,
-        -- The quarter hour since the epoch: an integer (the local hour is
-        -- worked out once per quarter hour, not per request).
-        epoch_us(ts) // 900000000 AS q,
-        date, status, method, protocol, path, bytes, client_ip, user_agent,
-        status NOT BETWEEN 400 AND 499 AS counted,
-        referrer
-    FROM access_logs
-    WHERE date BETWEEN $prev_start AND $end_date
+WITH s AS NOT MATERIALIZED (
+    SELECT *, date >= $start_date AS cur FROM day_summaries WHERE date BETWEEN $prev_start AND $end_date
 ), f AS MATERIALIZED (
-    -- Two small tables in one pass: the time keys (q is set), the paths
-    -- (q is NULL).
-    SELECT cur, date, q, status, method, protocol, path,
-        count(*) AS hits, coalesce(sum(bytes), 0)::BIGINT AS bandwidth
-    FROM t GROUP BY GROUPING SETS ((cur, date, q, status, method, protocol), (cur, path, status))
+    -- The time keys (q is set) by day; the paths (q is NULL) over each period.
+    SELECT cur, date, q, status, method, protocol, NULL::VARCHAR AS path, hits, bytes AS bandwidth FROM s WHERE kind = 'f'
+    UNION ALL
+    SELECT cur, NULL, NULL, status, NULL, NULL, name, sum(hits)::BIGINT, sum(bytes)::BIGINT FROM s WHERE kind = 'p' GROUP BY cur, name, status
 ), qh AS MATERIALIZED (
     -- Every time zone's offset is a whole number of quarter hours, so a
     -- quarter hour lies in one local hour.
@@ -100,24 +83,16 @@ WITH t AS NOT MATERIALIZED (
         row_number() OVER (ORDER BY not_found_hits DESC, path) AS by_not_found,
         row_number() OVER (PARTITION BY static ORDER BY hits DESC, path) AS by_kind
     FROM (SELECT path, hits, bandwidth, not_found_hits, regexp_matches(path, $static) AS static FROM g WHERE panel = 'path' AND cur)
-), kp AS MATERIALIZED (
-    -- The paths whose visitors are shown (top paths and top static files),
-    -- numbered for vd's mask.
-    SELECT path, (row_number() OVER (ORDER BY path) - 1)::INTEGER AS i FROM p WHERE by_hits <= $limit OR (static AND by_kind <= $limit)
-), vd AS MATERIALIZED (
-    SELECT cur, date, client_ip, user_agent, count(*) AS hits, bool_or(counted) AS visitor,
-        bit_or(1::INTEGER << qh.hr) FILTER (WHERE counted AND cur) AS hours,
-        bit_or(1::BIGINT << kp.i) FILTER (WHERE counted AND cur) AS paths
-    FROM t LEFT JOIN qh USING (q) LEFT JOIN kp USING (path)
-    GROUP BY cur, date, client_ip, user_agent
+), pv AS MATERIALIZED (
+    -- The visitors of the paths whose visitors are shown (top paths and
+    -- top static files).
+    SELECT name AS path, sum(visitors)::BIGINT AS n FROM s
+    WHERE kind = 'pv' AND cur AND name IN (SELECT path FROM p WHERE by_hits <= $limit OR (static AND by_kind <= $limit))
+    GROUP BY name
 ), visitors AS (
-    SELECT 'day' AS kind, cur, date, NULL::INTEGER AS k, count(*) AS n FROM vd WHERE visitor GROUP BY cur, date
+    SELECT 'day' AS kind, cur, date, NULL::INTEGER AS k, sum(visitors) AS n FROM s WHERE kind = 'dv' GROUP BY cur, date
     UNION ALL
-    SELECT 'hour', true, NULL, h::INTEGER, sum(n) FROM (SELECT hours, count(*) AS n FROM vd WHERE hours IS NOT NULL GROUP BY hours), range(24) r(h)
-    WHERE (hours >> h::INTEGER) & 1 = 1 GROUP BY h
-    UNION ALL
-    SELECT 'path', true, NULL, i, sum(n) FROM (SELECT paths, count(*) AS n FROM vd WHERE paths IS NOT NULL GROUP BY paths), kp
-    WHERE (paths >> i) & 1 = 1 GROUP BY i
+    SELECT 'hour', true, NULL, hr, sum(visitors) FROM s WHERE kind = 'hv' AND cur GROUP BY hr
 )
 SELECT g.panel, g.cur, strftime(g.date, '%Y-%m-%d') AS day, g.dow::BIGINT, g.hr::BIGINT, g.status::BIGINT, g.method, g.protocol, g.path, NULL AS name,
     g.hits,
@@ -133,7 +108,7 @@ FROM g WHERE g.panel NOT IN ('path') AND (g.cur OR g.panel IN ('summary', 'daily
 UNION ALL
 -- Paths: the top ones, the 404 ones, the top static files.
 SELECT CASE WHEN p.static THEN 'static_path' ELSE 'path' END, true, NULL, NULL, NULL, NULL, NULL, NULL, p.path, NULL, p.hits,
-    (SELECT sum(n) FROM visitors v JOIN kp ON v.k = kp.i WHERE v.kind = 'path' AND kp.path = p.path)::BIGINT,
+    (SELECT n FROM pv WHERE pv.path = p.path),
     p.bandwidth, NULL, p.not_found_hits, NULL
 FROM p WHERE p.by_hits <= $limit OR (p.not_found_hits > 0 AND p.by_not_found <= $limit) OR (p.static AND p.by_kind <= $limit)
 UNION ALL
@@ -142,20 +117,17 @@ SELECT 'kind', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CASE WHEN static 
     sum(hits)::BIGINT, NULL, sum(bandwidth)::BIGINT, count(*), NULL, NULL
 FROM p GROUP BY static
 UNION ALL
--- A referring site is the host of an absolute referrer URL (no port).
-SELECT 'site', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, site, sum(n)::BIGINT, NULL, NULL, NULL, NULL, NULL FROM (
-    SELECT nullif(split_part(split_part(split_part(split_part(split_part(referrer, '://', 2), '/', 1), '?', 1), '#', 1), ':', 1), '') AS site, n
-    FROM (SELECT referrer, count(*) AS n FROM t WHERE cur AND contains(referrer, '://') GROUP BY referrer))
-WHERE site IS NOT NULL GROUP BY site
-QUALIFY row_number() OVER (ORDER BY sum(n) DESC, site) <= $limit
+SELECT 'site', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, name, sum(hits)::BIGINT, NULL, NULL, NULL, NULL, NULL
+FROM s WHERE kind = 'site' AND cur GROUP BY name
+QUALIFY row_number() OVER (ORDER BY sum(hits) DESC, name) <= $limit
 UNION ALL
-SELECT 'agent', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, coalesce(user_agent, ''), sum(hits)::BIGINT, count(*) FILTER (WHERE visitor),
+SELECT 'agent', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, name, sum(hits)::BIGINT, sum(visitors)::BIGINT,
     NULL, NULL, NULL, NULL
-FROM vd WHERE cur GROUP BY user_agent
+FROM s WHERE kind = 'agent' AND cur GROUP BY name
 UNION ALL
-SELECT 'client', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, client_ip, sum(hits)::BIGINT, count(*) FILTER (WHERE visitor),
+SELECT 'client', true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, name, sum(hits)::BIGINT, sum(visitors)::BIGINT,
     NULL, NULL, NULL, NULL
-FROM vd WHERE cur AND $geo GROUP BY client_ip
+FROM s WHERE kind = 'client' AND cur AND $geo GROUP BY name
 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`
 
 // Previous returns the period of the same length just before start…end.

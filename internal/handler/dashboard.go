@@ -18,11 +18,12 @@ import (
 	"lambduck/internal/report"
 	"lambduck/internal/request"
 	"lambduck/internal/storage"
+	"lambduck/internal/store"
 )
 
 // Dashboard computes the dashboard of company over start…end (and the
-// previous period of the same length) in one locked instance, from the
-// files of both periods.
+// previous period of the same length) from the day summaries of both
+// periods, making the missing ones first (daySummaries).
 func (h *Handler) Dashboard(ctx context.Context, company string, start, end time.Time) (*dashboard.Data, error) {
 	d, _, _, err := h.dashboard(ctx, company, start, end)
 	return d, err
@@ -38,13 +39,18 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 	ctx, cancel := withQueryDeadline(ctx)
 	defer cancel()
 	prev, _ := dashboard.Previous(start, end)
-	sel, err := h.store.Select(ctx, company, prev, end)
+	days, lists, err := h.store.Days(ctx, company, prev, end)
 	if err != nil {
 		return nil, st, nil, err
 	}
-	st = selectionStats(sel, st)
 	id := requestID(withRequestID(ctx))
-	inRange := sel.PathsWithin(start, end)
+	lo, hi := start.Format(layout.DateFormat), end.Format(layout.DateFormat)
+	var inRange []store.DayFiles
+	for _, d := range days {
+		if d.Date >= lo && d.Date <= hi {
+			inRange = append(inRange, d)
+		}
+	}
 	if len(inRange) == 0 {
 		warnings = append(warnings, h.noData(id, company, start, end))
 	}
@@ -52,7 +58,18 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 	if err != nil {
 		return nil, st, nil, err
 	}
-	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: company, SQL: dashboard.SQL, Files: sel.Paths(), DefineView: true,
+	work, err := os.MkdirTemp(h.cfg.Scratch, "summaries-")
+	if err != nil {
+		return nil, st, nil, err
+	}
+	defer os.RemoveAll(work)
+	sums, err := h.daySummaries(ctx, id, company, days, geo != nil, work)
+	if err != nil {
+		return nil, st, nil, err
+	}
+	st = sums.stats(h.store.Root().Remote(), lists)
+	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: company, SQL: dashboard.SQL, Files: sums.paths,
+		Views: []string{dashboard.SummaryView(sums.paths, engine.Quote)},
 		Args: map[string]any{report.ParamStartDate: start, report.ParamEndDate: end, "prev_start": prev, "limit": dashboard.DefaultLimit,
 			"static": dashboard.StaticPattern, "geo": geo != nil}})
 	if err != nil {
@@ -83,11 +100,19 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 // userPanels runs the reports whose header asks for a dashboard panel over
 // the same company, range and files, each with its default parameters, and
 // keeps their first rows.
-func (h *Handler) userPanels(ctx context.Context, id, company string, start, end time.Time, files []string) ([]dashboard.Panel, error) {
+func (h *Handler) userPanels(ctx context.Context, id, company string, start, end time.Time, days []store.DayFiles) ([]dashboard.Panel, error) {
 	panels := []dashboard.Panel{}
+	var files []string // the range's data files, staged on the first panel's need
 	for _, rep := range h.catalog.All() {
 		if rep.Dashboard == "" {
 			continue
+		}
+		if files == nil && rep.NeedsData {
+			sel, err := h.store.Fetch(ctx, days, 0)
+			if err != nil {
+				return nil, err
+			}
+			files = sel.Paths()
 		}
 		args, err := rep.Bind(nil)
 		if err != nil {

@@ -38,6 +38,9 @@ type Handler struct {
 	now     func() time.Time // the clock durations are measured with
 	geo     geoCache         // LAMBDUCK_GEOIP_DB, read on first need
 	invoker Invoker          // the shards' function (LAMBDUCK_FUNCTION); nil: nothing fans out
+	// summaryMinBytes: a day's dashboard summary is stored when its data
+	// files hold at least this much (minStoredSummaryBytes).
+	summaryMinBytes int64
 }
 
 // New builds the handler from the configuration — the one place both faces
@@ -62,7 +65,7 @@ func New(cfg config.Config, log *slog.Logger) (*Handler, error) {
 		}
 		return nil, fmt.Errorf("LAMBDUCK_DATA: %w", err)
 	}
-	h := &Handler{cfg: cfg, catalog: catalog, s3: s3, log: log, now: time.Now}
+	h := &Handler{cfg: cfg, catalog: catalog, s3: s3, log: log, now: time.Now, summaryMinBytes: minStoredSummaryBytes}
 	if cfg.Function != "" {
 		h.invoker = newLambdaInvoker(cfg.Function)
 	}

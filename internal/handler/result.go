@@ -60,6 +60,10 @@ type Stats struct {
 	Retries    int    `json:"retries,omitempty"`
 	Duplicates int    `json:"duplicates,omitempty"`
 	NotSplit   string `json:"not_split,omitempty"`
+	// The dashboard: day summaries read as stored, and made from the days'
+	// data files for this request (docs/reports.md).
+	SummariesRead int `json:"summaries_read,omitempty"`
+	SummariesMade int `json:"summaries_made,omitempty"`
 	// GBSeconds is what Lambda bills for the answer: this invocation's
 	// duration × memory, plus every worker's (0 off Lambda).
 	GBSeconds float64 `json:"gb_seconds"`

@@ -68,6 +68,26 @@ func DayDir(day time.Time) string { return "date=" + day.Format(DateFormat) + "/
 // Key is the key of one data file.
 func Key(company string, day time.Time, name string) string { return DayPrefix(company, day) + name }
 
+// SummaryPrefix is the key prefix of a company's dashboard day summaries,
+// outside the partitions (no reader, compaction or Athena table takes them
+// for data): _summaries/date=<day>/<fingerprint>.parquet.
+func SummaryPrefix(company string) string { return CompanyPrefix(company) + "_summaries/" }
+
+// SummaryKey is the key of one day's summary made under fingerprint fp.
+func SummaryKey(company string, day, fp string) string {
+	return SummaryPrefix(company) + "date=" + day + "/" + fp + ".parquet"
+}
+
+// SummaryDay returns the day of a key under SummaryPrefix(company), or false.
+func SummaryDay(company, key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, SummaryPrefix(company)+"date=")
+	if !ok {
+		return "", false
+	}
+	day, name, ok := strings.Cut(rest, "/")
+	return day, ok && validDay(day) && strings.HasSuffix(name, ".parquet") && !strings.Contains(name, "/")
+}
+
 // Days lists the calendar days from start to end inclusive.
 func Days(start, end time.Time) []time.Time {
 	var out []time.Time
