@@ -1,6 +1,7 @@
 # The role grants only what the code does: write its own log group, list and
-# read the data root, read raw logs, write ingested data and exports, delete
-# the data files a re-ingested source no longer produces, and read exports
+# read the data root, read raw logs, write ingested data, the dashboard's day
+# summaries and exports, delete the data files a re-ingested source no longer
+# produces (and summaries of files that changed), and read exports
 # back (presigned GET URLs are signed with this role), and read the GeoIP
 # databases named, exactly those objects; with fan-out on, invoke itself (and
 # no other function) for shards and remove the shards' parts. No wildcard
