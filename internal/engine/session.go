@@ -67,15 +67,8 @@ func (s *Session) Export(ctx context.Context, format string) (path string, rows 
 		return "", 0, fmt.Errorf("engine: unknown export format %q", format)
 	}
 	path = filepath.Join(s.in.dir, "result."+format)
-	q := "COPY (" + s.statement() + "\n) TO " + quote(path) + " (" + opts + ")"
-	res, err := s.in.conn.ExecContext(ctx, q, namedArgs(s.job.Args)...)
-	if err != nil {
-		return "", 0, err
-	}
-	if rows, err = res.RowsAffected(); err != nil {
-		return "", 0, fmt.Errorf("engine: export row count: %w", err)
-	}
-	return path, rows, nil
+	rows, err = s.copyTo(ctx, path, opts)
+	return path, rows, err
 }
 
 // ExportParquetBy runs the job's statement with COPY into Parquet files
@@ -87,16 +80,23 @@ func (s *Session) ExportParquetBy(ctx context.Context, column string) (dir strin
 		return "", 0, fmt.Errorf("engine: %q is not a column name", column)
 	}
 	dir = filepath.Join(s.in.dir, "result-by-"+column)
-	q := "COPY (" + s.statement() + "\n) TO " + quote(dir) + " (" + exportOptions["parquet"] +
-		", PARTITION_BY (" + column + "), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part_{i}')"
+	rows, err = s.copyTo(ctx, dir, exportOptions["parquet"]+", PARTITION_BY ("+column+"), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part_{i}'")
+	return dir, rows, err
+}
+
+// copyTo runs the job's statement as COPY … TO target (opts) and returns
+// the rows written.
+func (s *Session) copyTo(ctx context.Context, target, opts string) (int64, error) {
+	q := "COPY (" + s.statement() + "\n) TO " + quote(target) + " (" + opts + ")"
 	res, err := s.in.conn.ExecContext(ctx, q, namedArgs(s.job.Args)...)
 	if err != nil {
-		return "", 0, err
+		return 0, err
 	}
-	if rows, err = res.RowsAffected(); err != nil {
-		return "", 0, fmt.Errorf("engine: export row count: %w", err)
+	rows, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("engine: export row count: %w", err)
 	}
-	return dir, rows, nil
+	return rows, nil
 }
 
 var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
