@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"syscall"
 	"time"
 
 	"lambduck/internal/config"
@@ -121,21 +120,42 @@ func rawToNumbers(ctx context.Context, o Options, x Extra, eng *engine.Engine, l
 }
 
 // measured runs a program with exactly env and returns its standard output
-// and its peak resident set size in bytes.
+// and its peak resident set size in bytes: the highest VmHWM read from
+// /proc while it runs (every 10 ms; the high-water mark only rises). Not
+// the rusage of wait4: Go starts a child with vfork on the parent's memory,
+// so Linux reports max(this process's peak, the child's) — every program
+// measured after a large row showed this process's size.
 func measured(ctx context.Context, env []string, name string, args ...string) ([]byte, int64, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, 0, err
+	}
+	done := make(chan struct{})
+	peak := make(chan int64)
+	go func() {
+		var kb int
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			kb = max(kb, rie.ProcKB(cmd.Process.Pid, "VmHWM"))
+			select {
+			case <-done:
+				peak <- int64(kb) * 1024
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	rss := <-peak
 	if err != nil {
-		return out, 0, fmt.Errorf("%s: %v: %.500s", filepath.Base(name), err, stderr.String())
+		return stdout.Bytes(), 0, fmt.Errorf("%s: %v: %.500s", filepath.Base(name), err, stderr.String())
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024 // kilobytes on Linux
-	}
-	return out, rss, nil
+	return stdout.Bytes(), rss, nil
 }
 
 // coldStart is #5: process start to the first answer of hello under rie.
