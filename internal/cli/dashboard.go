@@ -28,9 +28,11 @@ the change against the previous period of the same length, hits per day (the
 previous period drawn behind), hits by hour and by day of week × hour, status
 codes, methods and protocols, top paths, 404 paths, referring sites, pages vs
 static files, browsers, operating systems and crawlers (countries and networks
-with LAMBDUCK_GEOIP_DB), and your reports marked "-- dashboard: <title>" — from
-two aggregations of the data, and writes it as one HTML file that opens anywhere: styles and
-charts inline, no script, nothing fetched (a Content-Security-Policy forbids it).
+with LAMBDUCK_GEOIP_DB), and your reports marked "-- dashboard: <title>" — by
+adding up per-day summaries (the first dashboard over a day makes its summary and
+keeps it under the data root's company_id=<id>/_summaries/ when the day is not
+small), and writes it as one HTML file that opens anywhere: styles and charts
+inline, no script, nothing fetched (a Content-Security-Policy forbids it).
 
 With --json it prints the same figures as one JSON document instead, with the
 single reports' column names (hits, unique_visitors, bandwidth, path, …).
