@@ -13,6 +13,7 @@ import (
 
 	"lambduck/internal/engine"
 	"lambduck/internal/gen"
+	"lambduck/internal/s3test"
 	"lambduck/internal/storage"
 )
 
@@ -162,5 +163,66 @@ func TestDashboardDaySummaries(t *testing.T) {
 	}
 	if got := view(h, 8, 0); got != changed {
 		t.Errorf("again with nowhere to store them:\n%s", got)
+	}
+}
+
+// The same with an S3 data root (Versity Gateway): the summaries are
+// objects under the company's _summaries/, read back on the next dashboard,
+// and an object replaced in S3 (another ETag) makes its day's summary again,
+// the old object removed; the documents equal the folder's.
+func TestS3DashboardDaySummaries(t *testing.T) {
+	srv := s3test.Start(t, "lake")
+	uploadDataset(t, srv.Client())
+	remote := newHandler(t, s3Config(t, srv))
+	defer remote.Close()
+	remote.summaryMinBytes = 0
+	local := newHandler(t, testConfig(t)) // the package's days are small: nothing stored there
+	defer local.Close()
+	ctx := context.Background()
+	view := func(h *Handler, wantMade, wantRead int) string {
+		t.Helper()
+		d, st, _, err := h.dashboard(ctx, "1690", day("2025-04-02"), day("2025-04-05"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantMade >= 0 && (st.SummariesMade != wantMade || st.SummariesRead != wantRead) {
+			t.Errorf("summaries made %d, read %d; want %d, %d", st.SummariesMade, st.SummariesRead, wantMade, wantRead)
+		}
+		b, _ := json.Marshal(d)
+		return string(b)
+	}
+	objects := func() []string {
+		t.Helper()
+		objs, _, err := srv.Client().List(ctx, "lake", "data/company_id=1690/_summaries/", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, o := range objs {
+			keys = append(keys, o.Key)
+		}
+		return keys
+	}
+	first := view(remote, 8, 0)
+	if keys := objects(); len(keys) != 8 {
+		t.Fatalf("%d summary objects, want 8: %v", len(keys), keys)
+	}
+	if want := view(local, -1, 0); first != want {
+		t.Errorf("s3:\n%s\nfolder:\n%s", first, want)
+	}
+	if again := view(remote, 0, 8); again != first {
+		t.Errorf("read back:\n%s\nmade:\n%s", again, first)
+	}
+	// 04-03's file replaced by other bytes (1691's day): another ETag.
+	other := filepath.Join(dataset, "company_id=1691", "date=2025-04-03", "gen-7.parquet")
+	if err := srv.Client().Upload(ctx, "lake", "data/company_id=1690/date=2025-04-03/gen-7.parquet", other); err != nil {
+		t.Fatal(err)
+	}
+	changed := view(remote, 1, 7)
+	if keys := objects(); len(keys) != 8 {
+		t.Errorf("%d summary objects after one day changed, want 8: %v", len(keys), keys)
+	}
+	if changed == first {
+		t.Error("the dashboard did not follow the replaced object")
 	}
 }
