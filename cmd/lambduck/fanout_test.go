@@ -106,15 +106,7 @@ func killSoon(em *rie.Emulator) {
 // partsLeft lists what is under the output root's _partials/.
 func (r *fanOutRig) partsLeft(t *testing.T) []string {
 	t.Helper()
-	objs, _, err := r.srv.Client().List(context.Background(), "lake", "out/_partials/", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for _, o := range objs {
-		keys = append(keys, o.Key)
-	}
-	return keys
+	return s3test.Keys(t, r.srv, "lake", "out/_partials/")
 }
 
 // A coordinator under aws-lambda-rie fans out over worker functions under

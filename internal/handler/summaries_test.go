@@ -193,15 +193,7 @@ func TestS3DashboardDaySummaries(t *testing.T) {
 	}
 	objects := func() []string {
 		t.Helper()
-		objs, _, err := srv.Client().List(ctx, "lake", "data/company_id=1690/_summaries/", "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var keys []string
-		for _, o := range objs {
-			keys = append(keys, o.Key)
-		}
-		return keys
+		return s3test.Keys(t, srv, "lake", "data/company_id=1690/_summaries/")
 	}
 	first := view(remote, 8, 0)
 	if keys := objects(); len(keys) != 8 {

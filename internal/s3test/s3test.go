@@ -4,6 +4,7 @@
 package s3test
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -54,4 +55,18 @@ func Env(t *testing.T, s *Server) {
 		name, value, _ := strings.Cut(kv, "=")
 		t.Setenv(name, value)
 	}
+}
+
+// Keys lists the keys under prefix in bucket, failing the test on an error.
+func Keys(t testing.TB, s *Server, bucket, prefix string) []string {
+	t.Helper()
+	objs, _, err := s.Client().List(context.Background(), bucket, prefix, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = o.Key
+	}
+	return keys
 }
