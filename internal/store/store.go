@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
 
@@ -72,21 +71,6 @@ type Selection struct {
 	Remote       bool
 	Downloaded   int64
 	ListRequests int
-}
-
-// PathsWithin returns the paths of the files whose date=YYYY-MM-DD
-// partition lies in from…to (a part of the range the selection was made
-// for: the dashboard's range within the range and its previous period).
-func (s Selection) PathsWithin(from, to time.Time) []string {
-	var out []string
-	lo, hi := from.Format(layout.DateFormat), to.Format(layout.DateFormat)
-	for _, f := range s.Files {
-		_, rest, ok := strings.Cut(filepath.ToSlash(f.Path), "/date=")
-		if day, _, _ := strings.Cut(rest, "/"); ok && day >= lo && day <= hi {
-			out = append(out, f.Path)
-		}
-	}
-	return out
 }
 
 // Paths returns the files' paths.
