@@ -2,7 +2,6 @@ package compact
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -50,9 +49,8 @@ func List(ctx context.Context, root *storage.Root, company string, start, end ti
 			return nil, requests, err
 		}
 	} else {
-		// "date=2025-04-01" sorts just before every key of that day.
-		found, n, err := root.List(ctx, companyPrefix, companyPrefix+"date="+first,
-			func(key string) bool { return strings.TrimPrefix(key, companyPrefix) > "date="+last+"/\xff" })
+		after, stop := layout.DateRange(companyPrefix, first, last)
+		found, n, err := root.List(ctx, companyPrefix, after, stop)
 		if err != nil {
 			return nil, requests + n, err
 		}

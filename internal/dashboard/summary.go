@@ -5,8 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
-	"strings"
 
+	"lambduck/internal/layout"
 	"lambduck/internal/storage"
 )
 
@@ -36,34 +36,23 @@ const SummaryVersion = "1"
 //	agent   date, name (user agent, "" for none) → hits, visitors
 //	client  date, name (client IP) → hits, visitors; only with GeoIP on
 //	        (a summary holds them or not: Fingerprint's geo)
-var SummaryColumns = []struct{ Name, Type string }{
-	{"kind", "VARCHAR"}, {"date", "DATE"}, {"q", "BIGINT"}, {"status", "SMALLINT"}, {"method", "VARCHAR"},
-	{"protocol", "VARCHAR"}, {"name", "VARCHAR"}, {"hr", "INTEGER"}, {"hits", "BIGINT"}, {"bytes", "BIGINT"},
-	{"visitors", "BIGINT"},
+var SummaryColumns = []layout.Column{
+	{Name: "kind", Type: "VARCHAR"},
+	{Name: "date", Type: "DATE"},
+	{Name: "q", Type: "BIGINT"},
+	{Name: "status", Type: "SMALLINT"},
+	{Name: "method", Type: "VARCHAR"},
+	{Name: "protocol", Type: "VARCHAR"},
+	{Name: "name", Type: "VARCHAR"},
+	{Name: "hr", Type: "INTEGER"},
+	{Name: "hits", Type: "BIGINT"},
+	{Name: "bytes", Type: "BIGINT"},
+	{Name: "visitors", Type: "BIGINT"},
 }
 
 // EmptySummaries is a query with SummaryColumns and no row: the view of a
 // range without data.
-func EmptySummaries() string {
-	parts := make([]string, len(SummaryColumns))
-	for i, c := range SummaryColumns {
-		parts[i] = "NULL::" + c.Type + " AS " + c.Name
-	}
-	return "SELECT * FROM (SELECT " + strings.Join(parts, ", ") + ") WHERE false"
-}
-
-// SummaryView is the CREATE VIEW of day_summaries over the summary files
-// (quoted by the caller's quote).
-func SummaryView(files []string, quote func(string) string) string {
-	if len(files) == 0 {
-		return "CREATE VIEW day_summaries AS " + EmptySummaries()
-	}
-	q := make([]string, len(files))
-	for i, f := range files {
-		q[i] = quote(f)
-	}
-	return "CREATE VIEW day_summaries AS SELECT * FROM read_parquet([" + strings.Join(q, ", ") + "], hive_partitioning = false)"
-}
+func EmptySummaries() string { return layout.EmptyOf(SummaryColumns) }
 
 // Fingerprint names the summary of a day made from objs (the day's data
 // files as a reader reads them) in time zone tz (the local hours depend on

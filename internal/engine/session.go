@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -71,16 +70,13 @@ func (s *Session) Export(ctx context.Context, format string) (path string, rows 
 	return path, rows, err
 }
 
-// ExportParquetBy runs the job's statement with COPY into Parquet files
-// partitioned by column (a platform-chosen column name): under the returned
-// folder of the instance's scratch folder, <column>=<value>/ holds that
-// value's rows, the column included. The caller moves what it keeps.
-func (s *Session) ExportParquetBy(ctx context.Context, column string) (dir string, rows int64, err error) {
-	if !identifier.MatchString(column) {
-		return "", 0, fmt.Errorf("engine: %q is not a column name", column)
-	}
-	dir = filepath.Join(s.in.dir, "result-by-"+column)
-	rows, err = s.copyTo(ctx, dir, exportOptions["parquet"]+", PARTITION_BY ("+column+"), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part_{i}'")
+// ExportParquetByDate runs the job's statement with COPY into Parquet files
+// partitioned by its date column: under the returned folder of the
+// instance's scratch folder, date=<day>/ holds that day's rows, the column
+// included. The caller moves what it keeps.
+func (s *Session) ExportParquetByDate(ctx context.Context) (dir string, rows int64, err error) {
+	dir = filepath.Join(s.in.dir, "result-by-date")
+	rows, err = s.copyTo(ctx, dir, exportOptions["parquet"]+", PARTITION_BY (date), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part_{i}'")
 	return dir, rows, err
 }
 
@@ -98,8 +94,6 @@ func (s *Session) copyTo(ctx context.Context, target, opts string) (int64, error
 	}
 	return rows, nil
 }
-
-var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 // Close closes the instance and removes its scratch folder (spill files and
 // any export not moved away): nothing of the request is left in memory or on

@@ -68,8 +68,12 @@ func (h *Handler) dashboard(ctx context.Context, company string, start, end time
 		return nil, st, nil, err
 	}
 	st = sums.stats(h.store.Root().Remote(), lists)
+	view, err := summaryView(sums.paths)
+	if err != nil {
+		return nil, st, nil, err
+	}
 	sess, err := h.engine.Open(ctx, engine.Job{ID: id, Tenant: company, SQL: dashboard.SQL, Files: sums.paths,
-		Views: []string{dashboard.SummaryView(sums.paths, engine.Quote)},
+		Views: []string{view},
 		Args: map[string]any{report.ParamStartDate: start, report.ParamEndDate: end, "prev_start": prev, "limit": dashboard.DefaultLimit,
 			"static": dashboard.StaticPattern, "geo": geo != nil}})
 	if err != nil {

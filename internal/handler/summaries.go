@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -70,12 +69,10 @@ func (h *Handler) daySummaries(ctx context.Context, id, company string, days []s
 	var stored []storage.Object
 	if len(large) > 0 {
 		prefix := layout.SummaryPrefix(company)
-		first, last := large[0].Date, large[len(large)-1].Date
+		after, stop := layout.DateRange(prefix, large[0].Date, large[len(large)-1].Date)
 		var lists int
 		var err error
-		stored, lists, err = root.List(ctx, prefix, prefix+"date="+first, func(key string) bool {
-			return strings.TrimPrefix(key, prefix) > "date="+last+"/\xff"
-		})
+		stored, lists, err = root.List(ctx, prefix, after, stop)
 		if err != nil {
 			return s, fmt.Errorf("dashboard: listing day summaries: %w", err)
 		}
@@ -177,7 +174,7 @@ func (h *Handler) makeSummaries(ctx context.Context, id, company string, files [
 		return nil, err
 	}
 	defer sess.Close()
-	dir, _, err := sess.ExportParquetBy(ctx, "date")
+	dir, _, err := sess.ExportParquetByDate(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: summarizing days: %w", err)
 	}
@@ -199,6 +196,18 @@ func (h *Handler) makeSummaries(ctx context.Context, id, company string, files [
 		}
 	}
 	return made, nil
+}
+
+// summaryView is the CREATE VIEW of day_summaries over the summary files.
+func summaryView(paths []string) (string, error) {
+	if len(paths) == 0 {
+		return "CREATE VIEW day_summaries AS " + dashboard.EmptySummaries(), nil
+	}
+	list, err := engine.QuoteList(paths)
+	if err != nil {
+		return "", err
+	}
+	return "CREATE VIEW day_summaries AS SELECT * FROM read_parquet(" + list + ", hive_partitioning = false)", nil
 }
 
 // linkOrCopy makes dst the same file as src: a hard link, or a copy where

@@ -68,6 +68,15 @@ func DayDir(day time.Time) string { return "date=" + day.Format(DateFormat) + "/
 // Key is the key of one data file.
 func Key(company string, day time.Time, name string) string { return DayPrefix(company, day) + name }
 
+// DateRange is how to list the date=<day>/ folders under prefix from first
+// to last (YYYY-MM-DD) in one listing: the key to start after ("date=first"
+// sorts just before every key of that day) and where to stop.
+func DateRange(prefix, first, last string) (startAfter string, stop func(key string) bool) {
+	return prefix + "date=" + first, func(key string) bool {
+		return strings.TrimPrefix(key, prefix) > "date="+last+"/\xff"
+	}
+}
+
 // SummaryPrefix is the key prefix of a company's dashboard day summaries,
 // outside the partitions (no reader, compaction or Athena table takes them
 // for data): _summaries/date=<day>/<fingerprint>.parquet.

@@ -54,7 +54,11 @@ func HiveTypes() string {
 // EmptySelect is a query with every column (data and partition) and no row:
 // the view a request that selects no file reads.
 func EmptySelect() string {
-	cols := append(append([]Column{}, Columns...), PartitionColumns...)
+	return EmptyOf(append(append([]Column{}, Columns...), PartitionColumns...))
+}
+
+// EmptyOf is a query with columns cols and no row.
+func EmptyOf(cols []Column) string {
 	parts := make([]string, len(cols))
 	for i, c := range cols {
 		parts[i] = "NULL::" + c.Type + " AS " + c.Name
