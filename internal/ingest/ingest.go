@@ -317,9 +317,15 @@ const rejectedPartition = "date=__HIVE_DEFAULT_PARTITION__"
 // one file per day, the rejected lines under rejectedPartition, and returns
 // the number of lines written.
 func writeStage(ctx context.Context, c *sql.Conn, stage string, src Source, parsed string, o Options) (int64, error) {
-	res, err := c.ExecContext(ctx, `COPY (SELECT `+layout.ColumnList()+`, CASE WHEN ok THEN CAST(timezone($tz, ts) AS DATE) END AS date FROM (`+parsed+`))
+	// A day in UTC is plain arithmetic on the instant; another zone asks
+	// ICU for its offset on each row (docs/performance.md).
+	date, args := "CAST(timezone($tz, ts) AS DATE)", []any{sql.Named("tz", o.TimeZone.String())}
+	if o.TimeZone == time.UTC {
+		date, args = "CAST(make_timestamp(epoch_us(ts)) AS DATE)", nil
+	}
+	res, err := c.ExecContext(ctx, `COPY (SELECT `+layout.ColumnList()+`, CASE WHEN ok THEN `+date+` END AS date FROM (`+parsed+`))
 		TO `+engine.Quote(stage)+` (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part_{i}')`,
-		sql.Named("tz", o.TimeZone.String()))
+		args...)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", src.Identity, err)
 	}
