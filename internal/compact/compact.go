@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -54,6 +55,9 @@ type Options struct {
 	// compacted days stored twice.
 	KeepReplaced bool
 	Now          func() time.Time // the clock (default time.Now)
+	// threads is each DuckDB instance's threads (0: the engine's); Run
+	// compacts a day per core, each on one.
+	threads int
 }
 
 // grace is the grace period in force (negative Grace: none).
@@ -112,8 +116,12 @@ func Run(ctx context.Context, o Options, company string, start, end time.Time, p
 	if progress != nil {
 		progress(0, len(days))
 	}
+	// A day per core, each on one thread: a day's file is one row group
+	// that one thread writes, and instances that each spread over every
+	// core only take turns on them (docs/performance.md).
+	o.threads = 1
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(parallelDays)
+	g.SetLimit(parallelDays(o.Engine))
 	for i, d := range days {
 		g.Go(func() error {
 			ds, err := o.CompactDay(gctx, d, false)
@@ -139,8 +147,14 @@ func Run(ctx context.Context, o Options, company string, start, end time.Time, p
 	return sum, err
 }
 
-// parallelDays is how many days of one company are compacted at once.
-const parallelDays = 2
+// parallelDays is how many days of one company are compacted at once: the
+// engine's threads (on Lambda, the function's vCPUs), else every core.
+func parallelDays(eng *engine.Engine) int {
+	if n := eng.Settings().Threads; n > 0 {
+		return n
+	}
+	return runtime.NumCPU()
+}
 
 // CompactDay compacts d (listed, manifests not yet loaded) when it is over the
 // threshold, or always with force, and cleans up after earlier
@@ -440,7 +454,7 @@ func (o Options) export(ctx context.Context, d *Day, k int, part []input, rows i
 			q += " WHERE " + strings.Join(filters, " AND ")
 		}
 	}
-	sess, err := o.Engine.Open(ctx, engine.Job{ID: fmt.Sprintf("compact-%s-%s-%d", d.Company, d.Date, k), Tenant: d.Company, SQL: q, Files: files})
+	sess, err := o.Engine.Open(ctx, engine.Job{ID: fmt.Sprintf("compact-%s-%s-%d", d.Company, d.Date, k), Tenant: d.Company, SQL: q, Files: files, Threads: o.threads})
 	if err != nil {
 		return "", 0, err
 	}
@@ -470,7 +484,7 @@ func (o Options) rowCounts(ctx context.Context, company string, paths []string) 
 	if err != nil {
 		return nil, err
 	}
-	sess, err := o.Engine.Open(ctx, engine.Job{ID: "compact-count", Tenant: company, Files: paths,
+	sess, err := o.Engine.Open(ctx, engine.Job{ID: "compact-count", Tenant: company, Files: paths, Threads: o.threads,
 		SQL: "SELECT file_name, sum(num_rows)::BIGINT FROM parquet_file_metadata(" + list + ") GROUP BY file_name"})
 	if err != nil {
 		return nil, err

@@ -124,6 +124,10 @@ type Job struct {
 	// Views are further CREATE VIEW statements over Files, written by the
 	// platform (never a caller's text): the fan-out's view of its partials.
 	Views []string
+	// Threads, when > 0, is this instance's DuckDB threads in place of the
+	// engine's: a caller that runs instances side by side (compaction, a
+	// day on each) gives each one its share of the cores.
+	Threads int
 }
 
 var safeID = regexp.MustCompile(`[^A-Za-z0-9_-]`)
@@ -134,7 +138,7 @@ var safeID = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 // never reused.
 func key(job Job) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%q %t %q", job.Tenant, job.DefineView, job.Views)
+	fmt.Fprintf(&b, "%q %t %q %d", job.Tenant, job.DefineView, job.Views, job.Threads)
 	for _, f := range job.Files {
 		fi, err := os.Stat(f)
 		if err != nil {
@@ -183,6 +187,9 @@ func (e *Engine) Open(ctx context.Context, job Job) (*Session, error) {
 			stmts = append(stmts, view)
 		}
 		stmts = append(stmts, job.Views...)
+		if job.Threads > 0 {
+			stmts = append(stmts, fmt.Sprintf("SET threads = %d", job.Threads))
+		}
 		return append(stmts, "SET lock_configuration = true"), nil
 	})
 	e.prepareSpare()

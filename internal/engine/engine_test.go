@@ -93,6 +93,37 @@ func TestInstanceSettings(t *testing.T) {
 	}
 }
 
+// A job's threads replace the engine's for its instance only, and an idle
+// instance is not reused for a job that asks for other threads.
+func TestJobThreads(t *testing.T) {
+	ctx := context.Background()
+	e, err := New(Settings{Scratch: t.TempDir(), Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	threads := func(n int) any {
+		t.Helper()
+		s, err := e.Open(ctx, Job{ID: "threads", SQL: "SELECT current_setting('threads')::VARCHAR AS v", Threads: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := firstRow(t, s)
+		if err := s.Release(); err != nil {
+			t.Fatal(err)
+		}
+		return row[0]
+	}
+	for _, c := range []struct {
+		job  int
+		want string
+	}{{0, "2"}, {1, "1"}, {0, "2"}} {
+		if got := threads(c.job); got != c.want {
+			t.Errorf("job threads %d: instance threads %v, want %s", c.job, got, c.want)
+		}
+	}
+}
+
 // An idle instance is reused only for the same tenant and exactly the same
 // files: a file rewritten in place (new size or modification time) gets a
 // fresh instance, which reads the new contents.
