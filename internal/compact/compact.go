@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -340,12 +341,26 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	for _, n := range names {
 		wholes = append(wholes, input{src: Source{Name: n}, path: staged[n], whole: true})
 	}
+	// One locked instance reads every input: their row counts, then each
+	// part.
+	all := slices.Concat(inputs, wholes)
+	files := make([]string, 0, len(all))
+	for _, in := range all {
+		if !slices.Contains(files, in.path) {
+			files = append(files, in.path)
+		}
+	}
+	sess, err := o.Engine.Open(ctx, engine.Job{ID: fmt.Sprintf("compact-%s-%s", d.Company, d.Date), Tenant: d.Company, Files: files, Threads: o.threads})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer sess.Close()
 	if len(wholes) > 0 {
 		paths := make([]string, len(wholes))
 		for i, w := range wholes {
 			paths[i] = w.path
 		}
-		rows, err := o.rowCounts(ctx, d.Company, paths)
+		rows, err := rowCounts(ctx, sess, paths)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -383,7 +398,7 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 			p.Rows += src.Rows
 		}
 		m.Rows += p.Rows
-		out, size, err := o.export(ctx, d, k, part, p.Rows, work)
+		out, size, err := export(ctx, sess, k, part, p.Rows, work)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -426,7 +441,7 @@ type input struct {
 // compaction's file read for the ranges kept, each whole file whole —
 // which DuckDB keeps (preserve_insertion_order), as the manifest records.
 // It checks that the part holds exactly rows rows.
-func (o Options) export(ctx context.Context, d *Day, k int, part []input, rows int64, work string) (string, int64, error) {
+func export(ctx context.Context, sess *engine.Session, k int, part []input, rows int64, work string) (string, int64, error) {
 	var files []string
 	ranges := map[string][]string{}
 	for _, in := range part {
@@ -454,11 +469,7 @@ func (o Options) export(ctx context.Context, d *Day, k int, part []input, rows i
 			q += " WHERE " + strings.Join(filters, " AND ")
 		}
 	}
-	sess, err := o.Engine.Open(ctx, engine.Job{ID: fmt.Sprintf("compact-%s-%s-%d", d.Company, d.Date, k), Tenant: d.Company, SQL: q, Files: files, Threads: o.threads})
-	if err != nil {
-		return "", 0, err
-	}
-	defer sess.Close()
+	sess.Then(q, nil)
 	out, n, err := sess.Export(ctx, "parquet")
 	if err != nil {
 		return "", 0, fmt.Errorf("compact: %w", err)
@@ -466,7 +477,7 @@ func (o Options) export(ctx context.Context, d *Day, k int, part []input, rows i
 	if n != rows {
 		return "", 0, fmt.Errorf("compact: wrote %d rows where the sources hold %d; nothing committed", n, rows)
 	}
-	// Out of the session's folder before the session closes.
+	// Out of the session's folder before the next part or the session's end.
 	moved := filepath.Join(work, fmt.Sprintf("part-%d.parquet", k))
 	if err := os.Rename(out, moved); err != nil {
 		return "", 0, err
@@ -479,17 +490,12 @@ func (o Options) export(ctx context.Context, d *Day, k int, part []input, rows i
 }
 
 // rowCounts returns the rows of each Parquet file, from its metadata.
-func (o Options) rowCounts(ctx context.Context, company string, paths []string) ([]int64, error) {
+func rowCounts(ctx context.Context, sess *engine.Session, paths []string) ([]int64, error) {
 	list, err := engine.QuoteList(paths)
 	if err != nil {
 		return nil, err
 	}
-	sess, err := o.Engine.Open(ctx, engine.Job{ID: "compact-count", Tenant: company, Files: paths, Threads: o.threads,
-		SQL: "SELECT file_name, sum(num_rows)::BIGINT FROM parquet_file_metadata(" + list + ") GROUP BY file_name"})
-	if err != nil {
-		return nil, err
-	}
-	defer sess.Close()
+	sess.Then("SELECT file_name, sum(num_rows)::BIGINT FROM parquet_file_metadata("+list+") GROUP BY file_name", nil)
 	rows, err := sess.Query(ctx)
 	if err != nil {
 		return nil, err

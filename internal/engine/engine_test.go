@@ -124,6 +124,52 @@ func TestJobThreads(t *testing.T) {
 	}
 }
 
+// Then runs another statement in the same instance, still locked to the
+// job's files: a file outside them is refused.
+func TestThenStaysLocked(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	e, err := New(Settings{Scratch: filepath.Join(dir, "scratch")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	a, b := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet")
+	tool, err := e.OpenTool(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, n := range map[string]int{a: 3, b: 5} {
+		if _, err := tool.Conn().ExecContext(ctx, fmt.Sprintf("COPY (SELECT range AS x FROM range(%d)) TO %s (FORMAT parquet)", n, Quote(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tool.Close()
+	s, err := e.Open(ctx, Job{ID: "then", SQL: "SELECT 1 AS one", Files: []string{a}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if row := firstRow(t, s); row[0] != int32(1) {
+		t.Errorf("first statement: %v", row)
+	}
+	s.Then("SELECT count(*) AS n FROM read_parquet("+Quote(a)+") WHERE x >= $min", map[string]any{"min": 1})
+	if row := firstRow(t, s); row[0] != int64(2) {
+		t.Errorf("then, over the job's file: %v, want 2", row)
+	}
+	s.Then("SELECT count(*) AS n FROM read_parquet("+Quote(b)+")", nil)
+	rows, err := s.Query(ctx)
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "Permission Error") {
+		t.Errorf("then, over another file: %v, want a Permission Error", err)
+	}
+}
+
 // An idle instance is reused only for the same tenant and exactly the same
 // files: a file rewritten in place (new size or modification time) gets a
 // fresh instance, which reads the new contents.

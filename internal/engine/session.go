@@ -44,6 +44,13 @@ func (s *Session) Columns(ctx context.Context) (names, types []string, err error
 	return rows.Columns(), rows.Types(), nil
 }
 
+// Then makes sql (with args) the statement the session runs next, in the
+// same locked instance, over the same files: a platform-written statement
+// (compaction counts its inputs' rows, then writes them), never a caller's.
+func (s *Session) Then(sql string, args map[string]any) {
+	s.job.SQL, s.job.Args = sql, args
+}
+
 // statement is the job's SQL without a trailing semicolon, ready to nest.
 func (s *Session) statement() string {
 	return strings.TrimRight(strings.TrimSpace(s.job.SQL), ";")
