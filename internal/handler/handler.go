@@ -41,6 +41,9 @@ type Handler struct {
 	// summaryMinBytes: a day's dashboard summary is stored when its data
 	// files hold at least this much (minStoredSummaryBytes).
 	summaryMinBytes int64
+	// afterSummaryHold, in tests, runs once a folder root's stored
+	// summaries are held for the query, before it runs.
+	afterSummaryHold func()
 }
 
 // New builds the handler from the configuration — the one place both faces

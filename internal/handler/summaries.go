@@ -97,14 +97,16 @@ func (h *Handler) daySummaries(ctx context.Context, id, company string, days []s
 	if len(have) > 0 {
 		lists := s.read.ListRequests
 		var err error
-		if s.read, err = h.store.Fetch(ctx, []store.DayFiles{{Objects: have}}, lists); err != nil {
+		s.read, err = h.store.Fetch(ctx, []store.DayFiles{{Objects: have}}, lists)
+		if err == nil {
+			s.paths, err = h.holdSummaries(s.read.Paths(), work)
+		}
+		if err != nil {
 			// Removed since the listing (another request stored newer ones
 			// for files this request did not list): make them again.
 			h.log.Warn("dashboard: day summaries listed but not read; making them again",
 				"request_id", id, "company_id", company, "error", err.Error())
-			s.read, missing = store.Selection{ListRequests: lists}, days
-		} else {
-			s.paths = s.read.Paths()
+			s.read, s.paths, missing = store.Selection{ListRequests: lists}, nil, days
 		}
 	}
 	if len(missing) == 0 {
@@ -162,6 +164,27 @@ func (h *Handler) daySummaries(ctx context.Context, id, company string, days []s
 			"request_id", id, "company_id", company, "error", failed.Error())
 	}
 	return s, nil
+}
+
+// holdSummaries returns files the query can read whatever another request
+// removes meanwhile: in a folder data root, links in work to the stored
+// summaries (another dashboard may replace a day's summary between this
+// one's listing and its query); fetched copies are already the request's.
+func (h *Handler) holdSummaries(paths []string, work string) ([]string, error) {
+	if h.store.Root().Remote() {
+		return paths, nil
+	}
+	held := make([]string, len(paths))
+	for i, p := range paths {
+		held[i] = filepath.Join(work, fmt.Sprintf("read-%d.parquet", i))
+		if err := linkOrCopy(p, held[i]); err != nil {
+			return nil, err
+		}
+	}
+	if h.afterSummaryHold != nil {
+		h.afterSummaryHold()
+	}
+	return held, nil
 }
 
 // makeSummaries runs dashboard.SummarySQL over files (whole days) in a

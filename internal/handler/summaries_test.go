@@ -98,6 +98,20 @@ func TestDashboardDaySummaries(t *testing.T) {
 	if again := view(h, 0, 8); again != first {
 		t.Errorf("read from the stored summaries:\n%s\nmade from the data:\n%s", again, first)
 	}
+	// Another dashboard replaces the summaries while this one is about to
+	// read them: it reads what it listed.
+	h.afterSummaryHold = func() {
+		if err := os.RemoveAll(filepath.Join(root, "company_id=1690", "_summaries")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := view(h, 0, 8); got != first {
+		t.Errorf("summaries removed before the query:\n%s\nwant\n%s", got, first)
+	}
+	h.afterSummaryHold = nil
+	if again := view(h, 8, 0); again != first {
+		t.Errorf("made again after the removal:\n%s\nwant\n%s", again, first)
+	}
 	if summaryHits(first) != 4*500 {
 		t.Errorf("hits %v, want %d", summaryHits(first), 4*500)
 	}
