@@ -56,9 +56,9 @@ type Options struct {
 	// compacted days stored twice.
 	KeepReplaced bool
 	Now          func() time.Time // the clock (default time.Now)
-	// threads is each DuckDB instance's threads (0: the engine's); Run
-	// compacts a day per core, each on one.
-	threads int
+	// share is how many days run side by side, each instance with that
+	// share of the engine (engine.Job.Share); Run sets it.
+	share int
 }
 
 // grace is the grace period in force (negative Grace: none).
@@ -117,12 +117,13 @@ func Run(ctx context.Context, o Options, company string, start, end time.Time, p
 	if progress != nil {
 		progress(0, len(days))
 	}
-	// A day per core, each on one thread: a day's file is one row group
-	// that one thread writes, and instances that each spread over every
-	// core only take turns on them (docs/performance.md).
-	o.threads = 1
+	// A day per core, each on one thread (and its share of the memory): a
+	// day's file is one row group that one thread writes, and instances
+	// that each spread over every core only take turns on them
+	// (docs/performance.md).
+	o.share = parallelDays(o.Engine)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(parallelDays(o.Engine))
+	g.SetLimit(o.share)
 	for i, d := range days {
 		g.Go(func() error {
 			ds, err := o.CompactDay(gctx, d, false)
@@ -350,7 +351,7 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 			files = append(files, in.path)
 		}
 	}
-	sess, err := o.Engine.Open(ctx, engine.Job{ID: fmt.Sprintf("compact-%s-%s", d.Company, d.Date), Tenant: d.Company, Files: files, Threads: o.threads})
+	sess, err := o.Engine.Open(ctx, engine.Job{ID: fmt.Sprintf("compact-%s-%s", d.Company, d.Date), Tenant: d.Company, Files: files, Share: o.share})
 	if err != nil {
 		return nil, 0, err
 	}

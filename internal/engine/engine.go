@@ -124,10 +124,11 @@ type Job struct {
 	// Views are further CREATE VIEW statements over Files, written by the
 	// platform (never a caller's text): the fan-out's view of its partials.
 	Views []string
-	// Threads, when > 0, is this instance's DuckDB threads in place of the
-	// engine's: a caller that runs instances side by side (compaction, a
-	// day on each) gives each one its share of the cores.
-	Threads int
+	// Share, when > 1, says the caller runs this many instances side by
+	// side (compaction, a day on each): this one gets that share of the
+	// engine's threads (one at least), memory limit and spill space, so
+	// that together they stay within what the engine may use.
+	Share int
 }
 
 var safeID = regexp.MustCompile(`[^A-Za-z0-9_-]`)
@@ -138,7 +139,7 @@ var safeID = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 // never reused.
 func key(job Job) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%q %t %q %d", job.Tenant, job.DefineView, job.Views, job.Threads)
+	fmt.Fprintf(&b, "%q %t %q %d", job.Tenant, job.DefineView, job.Views, job.Share)
 	for _, f := range job.Files {
 		fi, err := os.Stat(f)
 		if err != nil {
@@ -187,9 +188,7 @@ func (e *Engine) Open(ctx context.Context, job Job) (*Session, error) {
 			stmts = append(stmts, view)
 		}
 		stmts = append(stmts, job.Views...)
-		if job.Threads > 0 {
-			stmts = append(stmts, fmt.Sprintf("SET threads = %d", job.Threads))
-		}
+		stmts = append(stmts, e.settings.share(job.Share)...)
 		return append(stmts, "SET lock_configuration = true"), nil
 	})
 	e.prepareSpare()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,18 +94,19 @@ func TestInstanceSettings(t *testing.T) {
 	}
 }
 
-// A job's threads replace the engine's for its instance only, and an idle
-// instance is not reused for a job that asks for other threads.
-func TestJobThreads(t *testing.T) {
+// A job's share gives its instance that part of the engine's threads and
+// memory, and an idle instance is not reused for a job with another share.
+func TestJobShare(t *testing.T) {
 	ctx := context.Background()
-	e, err := New(Settings{Scratch: t.TempDir(), Threads: 2})
+	e, err := New(Settings{Scratch: t.TempDir(), Threads: 2, MemoryLimitMB: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	threads := func(n int) any {
+	settings := func(share int) []any {
 		t.Helper()
-		s, err := e.Open(ctx, Job{ID: "threads", SQL: "SELECT current_setting('threads')::VARCHAR AS v", Threads: n})
+		s, err := e.Open(ctx, Job{ID: "share", Share: share,
+			SQL: "SELECT current_setting('threads')::VARCHAR AS t, current_setting('memory_limit')::VARCHAR AS m"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,15 +114,31 @@ func TestJobThreads(t *testing.T) {
 		if err := s.Release(); err != nil {
 			t.Fatal(err)
 		}
-		return row[0]
+		return row
 	}
-	for _, c := range []struct {
-		job  int
-		want string
-	}{{0, "2"}, {1, "1"}, {0, "2"}} {
-		if got := threads(c.job); got != c.want {
-			t.Errorf("job threads %d: instance threads %v, want %s", c.job, got, c.want)
+	whole := settings(0)
+	if whole[0] != "2" {
+		t.Fatalf("engine threads: %v", whole)
+	}
+	for _, share := range []int{2, 0, 4} {
+		got := settings(share)
+		switch share {
+		case 0:
+			if !slices.Equal(got, whole) {
+				t.Errorf("no share: %v, want %v", got, whole)
+			}
+		case 2:
+			if got[0] != "1" || got[1] == whole[1] {
+				t.Errorf("share 2: threads, memory %v; want 1 and half of %v", got, whole[1])
+			}
+		case 4:
+			if got[0] != "1" {
+				t.Errorf("share 4: threads %v, want at least one", got[0])
+			}
 		}
+	}
+	if got := settings(2)[1]; got != "476.8 MiB" {
+		t.Errorf("share 2 of 1000 MB: memory_limit %v, want 476.8 MiB", got)
 	}
 }
 

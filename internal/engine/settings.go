@@ -58,3 +58,24 @@ func (s Settings) statements(tempDir string) []string {
 	}
 	return out
 }
+
+// share returns the SET statements that give an instance 1/n of what s
+// allows: threads (every core when s sets none; one at least), memory
+// limit and spill space (those only when s sets them). Nothing when n <= 1.
+func (s Settings) share(n int) []string {
+	if n <= 1 {
+		return nil
+	}
+	threads := s.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	out := []string{fmt.Sprintf("SET threads = %d", max(1, threads/n))}
+	if s.MemoryLimitMB > 0 {
+		out = append(out, fmt.Sprintf("SET memory_limit = '%dMB'", max(s.MemoryLimitMB/n, 64)))
+	}
+	if s.SpillBytes > 0 {
+		out = append(out, fmt.Sprintf("SET max_temp_directory_size = '%dB'", s.SpillBytes/int64(n)))
+	}
+	return out
+}
