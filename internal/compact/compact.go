@@ -344,10 +344,11 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	}
 	// One locked instance reads every input: their row counts, then each
 	// part.
-	all := slices.Concat(inputs, wholes)
-	files := make([]string, 0, len(all))
-	for _, in := range all {
-		if !slices.Contains(files, in.path) {
+	var files []string
+	seen := map[string]bool{}
+	for _, in := range slices.Concat(inputs, wholes) {
+		if !seen[in.path] {
+			seen[in.path] = true
 			files = append(files, in.path)
 		}
 	}
