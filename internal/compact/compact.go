@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -121,7 +120,7 @@ func Run(ctx context.Context, o Options, company string, start, end time.Time, p
 	// day's file is one row group that one thread writes, and instances
 	// that each spread over every core only take turns on them
 	// (docs/performance.md).
-	o.share = parallelDays(o.Engine)
+	o.share = o.Engine.Settings().Cores() // on Lambda, the function's vCPUs
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.share)
 	for i, d := range days {
@@ -147,15 +146,6 @@ func Run(ctx context.Context, o Options, company string, start, end time.Time, p
 	err = g.Wait()
 	sum.DurationMS = time.Since(began).Milliseconds()
 	return sum, err
-}
-
-// parallelDays is how many days of one company are compacted at once: the
-// engine's threads (on Lambda, the function's vCPUs), else every core.
-func parallelDays(eng *engine.Engine) int {
-	if n := eng.Settings().Threads; n > 0 {
-		return n
-	}
-	return runtime.NumCPU()
 }
 
 // CompactDay compacts d (listed, manifests not yet loaded) when it is over the

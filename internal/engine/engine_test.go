@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,13 +51,7 @@ func TestLockedInstanceRefusesOtherFilesAndSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := s.Query(context.Background())
-		if err == nil {
-			for rows.Next() {
-			}
-			err = rows.Err()
-			rows.Close()
-		}
+		err = queryErr(s)
 		s.Close()
 		if err == nil || !strings.Contains(err.Error(), "Permission Error") {
 			t.Errorf("%s: got %v, want a Permission Error", q, err)
@@ -103,9 +96,11 @@ func TestJobShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	settings := func(share int) []any {
-		t.Helper()
-		s, err := e.Open(ctx, Job{ID: "share", Share: share,
+	for _, c := range []struct {
+		share           int
+		threads, memory string
+	}{{0, "2", "953.6 MiB"}, {2, "1", "476.8 MiB"}, {0, "2", "953.6 MiB"}, {4, "1", "238.4 MiB"}} {
+		s, err := e.Open(ctx, Job{ID: "share", Share: c.share,
 			SQL: "SELECT current_setting('threads')::VARCHAR AS t, current_setting('memory_limit')::VARCHAR AS m"})
 		if err != nil {
 			t.Fatal(err)
@@ -114,31 +109,9 @@ func TestJobShare(t *testing.T) {
 		if err := s.Release(); err != nil {
 			t.Fatal(err)
 		}
-		return row
-	}
-	whole := settings(0)
-	if whole[0] != "2" {
-		t.Fatalf("engine threads: %v", whole)
-	}
-	for _, share := range []int{2, 0, 4} {
-		got := settings(share)
-		switch share {
-		case 0:
-			if !slices.Equal(got, whole) {
-				t.Errorf("no share: %v, want %v", got, whole)
-			}
-		case 2:
-			if got[0] != "1" || got[1] == whole[1] {
-				t.Errorf("share 2: threads, memory %v; want 1 and half of %v", got, whole[1])
-			}
-		case 4:
-			if got[0] != "1" {
-				t.Errorf("share 4: threads %v, want at least one", got[0])
-			}
+		if row[0] != c.threads || row[1] != c.memory {
+			t.Errorf("share %d: threads %v, memory_limit %v; want %s, %s", c.share, row[0], row[1], c.threads, c.memory)
 		}
-	}
-	if got := settings(2)[1]; got != "476.8 MiB" {
-		t.Errorf("share 2 of 1000 MB: memory_limit %v, want 476.8 MiB", got)
 	}
 }
 
@@ -176,14 +149,7 @@ func TestThenStaysLocked(t *testing.T) {
 		t.Errorf("then, over the job's file: %v, want 2", row)
 	}
 	s.Then("SELECT count(*) AS n FROM read_parquet("+Quote(b)+")", nil)
-	rows, err := s.Query(ctx)
-	if err == nil {
-		for rows.Next() {
-		}
-		err = rows.Err()
-		rows.Close()
-	}
-	if err == nil || !strings.Contains(err.Error(), "Permission Error") {
+	if err := queryErr(s); err == nil || !strings.Contains(err.Error(), "Permission Error") {
 		t.Errorf("then, over another file: %v, want a Permission Error", err)
 	}
 }
@@ -330,6 +296,18 @@ func TestInterruptIsTyped(t *testing.T) {
 }
 
 // firstRow runs the session's query and returns its first row.
+// queryErr runs the session's statement to the end and returns its error.
+func queryErr(s *Session) error {
+	rows, err := s.Query(context.Background())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
+}
+
 func firstRow(t *testing.T, s *Session) []any {
 	t.Helper()
 	rows, err := s.Query(context.Background())

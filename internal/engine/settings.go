@@ -59,6 +59,15 @@ func (s Settings) statements(tempDir string) []string {
 	return out
 }
 
+// Cores is how many threads an instance runs on: Threads, else every core
+// (DuckDB's default).
+func (s Settings) Cores() int {
+	if s.Threads > 0 {
+		return s.Threads
+	}
+	return runtime.NumCPU()
+}
+
 // share returns the SET statements that give an instance 1/n of what s
 // allows: threads (every core when s sets none; one at least), memory
 // limit and spill space (those only when s sets them). Nothing when n <= 1.
@@ -66,11 +75,7 @@ func (s Settings) share(n int) []string {
 	if n <= 1 {
 		return nil
 	}
-	threads := s.Threads
-	if threads <= 0 {
-		threads = runtime.NumCPU()
-	}
-	out := []string{fmt.Sprintf("SET threads = %d", max(1, threads/n))}
+	out := []string{fmt.Sprintf("SET threads = %d", max(1, s.Cores()/n))}
 	if s.MemoryLimitMB > 0 {
 		out = append(out, fmt.Sprintf("SET memory_limit = '%dMB'", max(s.MemoryLimitMB/n, 64)))
 	}
