@@ -165,9 +165,41 @@ func ingestOne(ctx context.Context, eng *engine.Engine, tool *engine.Tool, n int
 		return fs, &NotALogError{src.Identity + ": " + err.Error()}
 	}
 
+	// Nothing reaches the data root before the verdict below: rows are
+	// written to Parquet in scratch first, good ones under their day,
+	// rejected ones under the partition of no day, which is only counted.
+	stage, err := os.MkdirTemp(tool.Dir(), "ingest-")
+	if err != nil {
+		return fs, err
+	}
+	defer os.RemoveAll(stage)
+	// The usual Combined line takes the fast path (fast.go); the SQL reads
+	// the others. Where the head says most lines would not take it, the
+	// SQL reads the whole source, as it does in another time zone.
+	read, fast := src, fastSplit{}
+	if fastEnabled && fs.Format == "combined" && o.LogFormat == nil && o.TimeZone == time.UTC && fastFraction(head) >= 0.5 {
+		if fast, err = splitCombined(ctx, src, stage, tool.Dir(), eng.Settings().Cores()); err != nil {
+			return fs, fmt.Errorf("%s: %w", src.Identity, err)
+		}
+		defer fast.days.close()
+		if fast.left != "" {
+			defer os.Remove(fast.left)
+		}
+		read = Source{Path: fast.left, Identity: src.Identity}
+		if fast.cr { // then the SQL reads the whole source, which it splits into lines as it always has
+			if err := fast.days.close(); err != nil {
+				return fs, err
+			}
+			if err := clearDir(stage); err != nil {
+				return fs, err
+			}
+			read, fast = src, fastSplit{}
+		}
+	}
+
 	rejects := fmt.Sprintf("csv_rejects_%d", n)
 	compression := "none"
-	if src.Gzip {
+	if read.Gzip {
 		compression = "gzip"
 	}
 	// Every line is one VARCHAR: no delimiter, quote or escape applies. Lines
@@ -176,33 +208,35 @@ func ingestOne(ctx context.Context, eng *engine.Engine, tool *engine.Tool, n int
 	// Buffers of 16 MB, not DuckDB's 16 × max_line_size (128 MB), keep memory
 	// down and let progress move through a file (docs/performance.md).
 	lines := fmt.Sprintf(`SELECT line FROM read_csv(%s, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '',
-		header = false, auto_detect = false, compression = '%s', max_line_size = 8388608, buffer_size = 16777216,
+		header = false, auto_detect = false, strict_mode = false, compression = '%s', max_line_size = 8388608, buffer_size = 16777216,
 		ignore_errors = true, store_rejects = true, rejects_table = '%s', rejects_scan = '%s_scan') WHERE line IS NOT NULL`,
-		engine.Quote(src.Path), compression, rejects, rejects)
+		engine.Quote(read.Path), compression, rejects, rejects)
 	c := tool.Conn()
 	// Each format's SQL is a WITH query over `lines`; prepend lines as its first CTE.
 	parsed := "WITH lines AS (" + lines + "),\n" + strings.TrimPrefix(strings.TrimSpace(parse), "WITH")
 
-	// One streaming pass parses every line and writes it to Parquet in
-	// scratch: good rows under their day, rejected ones under the partition
-	// of no day, which is only counted. Nothing reaches the data root before
-	// the verdict below.
-	stage, err := os.MkdirTemp(tool.Dir(), "ingest-")
-	if err != nil {
-		return fs, err
+	// One streaming pass parses every line the fast path left.
+	textLines, parseRejected, csvRejected := fast.rows, int64(0), int64(0)
+	if read.Path != "" {
+		written, err := writeStage(ctx, c, stage, read, parsed, o)
+		if err != nil {
+			return fs, err
+		}
+		textLines += written
+		if parseRejected, err = countRows(ctx, c, filepath.Join(stage, rejectedPartition)); err != nil {
+			return fs, err
+		}
+		if err := c.QueryRowContext(ctx, `SELECT count(DISTINCT line) FROM `+rejects).Scan(&csvRejected); err != nil {
+			return fs, err
+		}
 	}
-	defer os.RemoveAll(stage)
-	textLines, err := writeStage(ctx, c, stage, src, parsed, o)
-	if err != nil {
-		return fs, err
-	}
-	parseRejected, err := countRows(ctx, c, filepath.Join(stage, rejectedPartition))
-	if err != nil {
-		return fs, err
-	}
-	var csvRejected int64
-	if err := c.QueryRowContext(ctx, `SELECT count(DISTINCT line) FROM `+rejects).Scan(&csvRejected); err != nil {
-		return fs, err
+	if fast.days != nil { // the SQL's rows join the fast path's files: one file a day
+		if err := fast.days.absorb(stage); err != nil {
+			return fs, fmt.Errorf("%s: %w", src.Identity, err)
+		}
+		if err := fast.days.close(); err != nil {
+			return fs, fmt.Errorf("%s: %w", src.Identity, err)
+		}
 	}
 	if like := headerLines[fs.Format]; like != "" && parseRejected > 0 { // header lines are not requests
 		var headers int64
@@ -216,7 +250,7 @@ func ingestOne(ctx context.Context, eng *engine.Engine, tool *engine.Tool, n int
 	fs.LinesRead = textLines + csvRejected
 	fs.LinesRejected = textLines - okRows + csvRejected
 	if fs.LinesRejected > 0 {
-		if fs.FirstRejected, err = firstRejected(ctx, c, src, parsed, rejects, o.Samples); err != nil {
+		if fs.FirstRejected, err = firstRejected(ctx, c, src, parsed, rejects, fast.leftLines, o.Samples); err != nil {
 			return fs, err
 		}
 	}
@@ -246,9 +280,11 @@ func ingestOne(ctx context.Context, eng *engine.Engine, tool *engine.Tool, n int
 }
 
 // firstRejected returns the first n rejected lines in file order with their
-// line numbers: lines DuckDB could not read come from its rejects table;
-// lines that did not parse are found by reading the file once more.
-func firstRejected(ctx context.Context, c *sql.Conn, src Source, parsed, rejects string, n int) ([]Rejected, error) {
+// line numbers: lines DuckDB could not read come from its rejects table
+// (numbered in the fast path's leftover file when leftLines is not nil:
+// leftLines[k-1] is the source's number of its line k); lines that did not
+// parse are found by reading the file once more.
+func firstRejected(ctx context.Context, c *sql.Conn, src Source, parsed, rejects string, leftLines []int64, n int) ([]Rejected, error) {
 	var out []Rejected
 	rows, err := c.QueryContext(ctx, `SELECT line, any_value(csv_line) FROM `+rejects+` GROUP BY line ORDER BY line LIMIT `+fmt.Sprint(n))
 	if err != nil {
@@ -262,6 +298,9 @@ func firstRejected(ctx context.Context, c *sql.Conn, src Source, parsed, rejects
 			return nil, err
 		}
 		r.Text = text.String
+		if leftLines != nil && r.Line >= 1 && r.Line <= int64(len(leftLines)) {
+			r.Line = leftLines[r.Line-1]
+		}
 		out = append(out, r)
 	}
 	rows.Close()
@@ -307,6 +346,17 @@ func firstRejected(ctx context.Context, c *sql.Conn, src Source, parsed, rejects
 		}
 	}
 	return out, nil
+}
+
+// clearDir removes what dir holds.
+func clearDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // rejectedPartition is the stage's folder of the lines that did not parse
