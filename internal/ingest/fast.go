@@ -103,7 +103,7 @@ func parseFastCombined(line []byte, r *fastRow, s *fastSlot) (day int64, ok bool
 	// p1: "<ipv4> <ident> <user> [dd/Mon/yyyy:HH:MM:SS +zzzz]…", ASCII.
 	sp := bytes.IndexByte(p1, ' ')
 	lb := bytes.IndexByte(p1, '[')
-	if sp < 0 || lb < 0 || len(p1) < lb+28 || p1[lb+27] != ']' || !asciiOnly(p1) || !strictIPv4(p1[:sp]) {
+	if sp < 0 || lb < 0 || len(p1) < lb+28 || p1[lb+27] != ']' || !asciiOnly(p1) || !(strictIPv4(p1[:sp]) || plainIPv6(p1[:sp])) {
 		return 0, false
 	}
 	ts, ok := combinedTime(p1[lb+1 : lb+27])
@@ -233,6 +233,41 @@ func digits(b []byte) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, len(b) > 0
+}
+
+// plainIPv6 is an IPv6 address of the plain forms, each of which validIP's
+// ipv6 accepts: eight groups of one to four hex digits, or fewer around
+// one "::" (seven at most). Other forms (an IPv4 tail, a zone) are left to the SQL.
+func plainIPv6(b []byte) bool {
+	groups, gap, digits := 0, false, 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+			if digits++; digits > 4 {
+				return false
+			}
+			if digits == 1 {
+				groups++
+			}
+		case c == ':':
+			if i+1 < len(b) && b[i+1] == ':' {
+				if gap {
+					return false
+				}
+				gap, digits = true, 0
+				i++
+				continue
+			}
+			if digits == 0 || i+1 == len(b) { // ":" must follow a group and precede one
+				return false
+			}
+			digits = 0
+		default:
+			return false
+		}
+	}
+	return (!gap && groups == 8) || (gap && groups <= 7)
 }
 
 // strictIPv4 is a dotted quad without leading zeros (validIP's ipv4).
