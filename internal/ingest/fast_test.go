@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"lambduck/internal/engine"
 	"lambduck/internal/layout"
 )
 
@@ -98,15 +97,7 @@ func FuzzFastCombined(f *testing.F) {
 	for _, l := range fastSeeds(f) {
 		f.Add(l)
 	}
-	eng, err := engine.New(engine.Settings{Scratch: f.TempDir()})
-	if err != nil {
-		f.Fatal(err)
-	}
-	tool, err := eng.OpenTool(context.Background())
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { tool.Close() })
+	tool := fuzzTool(f)
 	q := "WITH lines AS (SELECT $line AS line),\n" + strings.TrimPrefix(strings.TrimSpace(combinedSQL(false, false)), "WITH")
 	q = `SELECT ` + layout.ColumnList() + `, CAST(make_timestamp(epoch_us(ts)) AS DATE)::VARCHAR, ok FROM (` + q + `)`
 	f.Fuzz(func(t *testing.T, line string) {

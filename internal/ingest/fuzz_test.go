@@ -30,15 +30,7 @@ func FuzzLineParsers(f *testing.F) {
 	f.Add(`1.2.3.4 - - [01/Apr/2025:10:00:00 +0000] "GET /\"x HTTP/1.1" 200 1 "-" "a\"b"`)
 	f.Add(`1.2.3.4 - - [99/Zzz/2025:99:99:99 +9999] "GET / HTTP/1.1" 200 - "-" "-"`)
 	f.Add(`{"ts": 1e300, "status": "200", "path": "%ZZ"}`)
-	eng, err := engine.New(engine.Settings{Scratch: f.TempDir()})
-	if err != nil {
-		f.Fatal(err)
-	}
-	tool, err := eng.OpenTool(context.Background())
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { tool.Close() })
+	tool := fuzzTool(f)
 	head, err := os.ReadFile("testdata/cloudfront.log")
 	if err != nil {
 		f.Fatal(err)
@@ -77,4 +69,18 @@ func FuzzLineParsers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzTool is a DuckDB tool instance for a fuzz target's queries, closed after it.
+func fuzzTool(f *testing.F) *engine.Tool {
+	eng, err := engine.New(engine.Settings{Scratch: f.TempDir()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	tool, err := eng.OpenTool(context.Background())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { tool.Close() })
+	return tool
 }
