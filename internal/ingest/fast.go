@@ -775,7 +775,7 @@ func (d *dayFiles) absorb(stage string) error {
 // sqlRow reads a row the SQL wrote; every text column may be NULL.
 type sqlRow struct {
 	TS            int64    `parquet:"ts,optional,timestamp(microsecond)"`
-	ClientIP      *string  `parquet:"client_ip,optional,dict"`
+	ClientIP      *string  `parquet:"client_ip,optional"`
 	Method        *string  `parquet:"method,optional"`
 	Path          *string  `parquet:"path,optional"`
 	Query         *string  `parquet:"query,optional"`
