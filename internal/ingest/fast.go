@@ -163,7 +163,7 @@ func parseFastCombined(line []byte, r *fastRow, s *fastSlot) (day int64, ok bool
 	}
 	r.UserAgent = unescaped(ua)
 	r.Host, r.RequestTimeMS, r.Source = "", nil, "combined"
-	return floorDiv(ts, 86400), true
+	return ts / 86400, true // ts > 0: the year is 1971 or later
 }
 
 // plainText is valid UTF-8 without control characters, and without U+E000
@@ -382,14 +382,6 @@ func daysFromCivil(y, m, d int64) int64 {
 	return era*146097 + doe - 719468
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && a < 0 {
-		q--
-	}
-	return q
-}
-
 // fastSplit is what the fast path did with one source.
 type fastSplit struct {
 	rows int64 // lines written to Parquet
@@ -429,8 +421,8 @@ func fastFraction(head []byte) float64 {
 
 // splitCombined writes the fast lines of src under stage, one Parquet
 // file per day (date=<day>/fast-<n>.parquet, left open in the result's
-// days), and the other lines to a file in scratch. A plain file is read in parts ranges at once,
-// each cut at a line end; a compressed one in one part.
+// days), and the other lines to a file in scratch. A plain file is read in
+// parts byte ranges at once, each cut at a line end; a compressed one whole.
 func splitCombined(ctx context.Context, src Source, stage, scratch string, parts int) (_ fastSplit, err error) {
 	var ranges [][2]int64
 	if src.Gzip || parts < 2 || src.Size < 8<<20 {
@@ -721,20 +713,19 @@ func (d *dayFiles) writer(day int64) (*dayWriter, error) {
 
 // write appends rows of one day to that day's file.
 func (d *dayFiles) write(day int64, rows []fastRow) error {
-	w, err := d.writer(day)
-	if err != nil {
-		return err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.w == nil { // closed since: open the day again
-		w.mu.Unlock()
-		err := d.write(day, rows)
+	for {
+		w, err := d.writer(day)
+		if err != nil {
+			return err
+		}
 		w.mu.Lock()
-		return err
+		if w.w != nil { // else another part closed it since: open the day again
+			_, err = w.w.Write(rows)
+			w.mu.Unlock()
+			return err
+		}
+		w.mu.Unlock()
 	}
-	_, err = w.w.Write(rows)
-	return err
 }
 
 // absorb moves the rows of the Parquet files the SQL wrote for a day into

@@ -190,7 +190,10 @@ func ingestOne(ctx context.Context, eng *engine.Engine, tool *engine.Tool, n int
 			if err := fast.days.close(); err != nil {
 				return fs, err
 			}
-			if err := clearDir(stage); err != nil {
+			if err := os.RemoveAll(stage); err != nil {
+				return fs, err
+			}
+			if err := os.Mkdir(stage, 0o700); err != nil {
 				return fs, err
 			}
 			read, fast = src, fastSplit{}
@@ -346,17 +349,6 @@ func firstRejected(ctx context.Context, c *sql.Conn, src Source, parsed, rejects
 		}
 	}
 	return out, nil
-}
-
-// clearDir removes what dir holds.
-func clearDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-			return err
-		}
-	}
-	return err
 }
 
 // rejectedPartition is the stage's folder of the lines that did not parse
