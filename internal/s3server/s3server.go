@@ -64,8 +64,10 @@ func Launch(bin, dir string, buckets ...string) (*Server, error) {
 }
 
 func (s *Server) start() error {
+	// --keep-alive as S3 does: without it the server closes every
+	// connection after one request, and each GET pays for a new one.
 	s.cmd = exec.Command(s.bin, "--access", AccessKey, "--secret", SecretKey, "--region", Region,
-		"--port", fmt.Sprintf("127.0.0.1:%d", s.port), "--quiet", "posix", s.Dir)
+		"--port", fmt.Sprintf("127.0.0.1:%d", s.port), "--keep-alive", "--quiet", "posix", s.Dir)
 	s.cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	// The server's own log sits beside its backend folder (not in it: the
 	// posix backend reads each folder there as a bucket).
