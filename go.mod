@@ -3,6 +3,7 @@ module lambduck
 go 1.26.8
 
 require (
+	github.com/DataDog/zstd v1.5.7
 	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.18

@@ -158,9 +158,15 @@ func smallFiles(ctx context.Context, o Options, srv *s3server.Server, root strin
 	row.Ratio = row.Subject.MedianMS / row.Base.MedianMS
 	row.Met = row.Ratio <= 1.2 && compactMS <= 3000
 	sb, db := times(smallBefore), times(dailyBefore)
+	spliced := 0
+	for _, d := range sum.Days {
+		if d.Rewrite == "splice" {
+			spliced++
+		}
+	}
 	row.Note = fmt.Sprintf("before compaction: %.0f ms cold (%d LIST, %d GET) against %.0f ms one file a day (%d LIST, %d GET), %.2f×; "+
-		"compaction of %d days %.0f ms (%d objects → %d once the %d replaced are removed, %.0f ms later on); after: %d LIST, %d GET; numbers equal",
+		"compaction of %d days (%d spliced) %.0f ms (%d objects → %d once the %d replaced are removed, %.0f ms later on); after: %d LIST, %d GET; numbers equal",
 		sb.MedianMS, smallBefore[0].list, smallBefore[0].files, db.MedianMS, dailyBefore[0].list, dailyBefore[0].files, sb.MedianMS/db.MedianMS,
-		sum.Compacted, compactMS, before, after, cleaned.Removed, removeMS, smallAfter[0].list, smallAfter[0].files)
+		sum.Compacted, spliced, compactMS, before, after, cleaned.Removed, removeMS, smallAfter[0].list, smallAfter[0].files)
 	return row, nil
 }

@@ -89,6 +89,10 @@ type DaySummary struct {
 	Bytes       int64  `json:"bytes,omitempty"` // of the compacted file
 	ID          string `json:"id,omitempty"`    // the compaction, when the day was compacted
 	Removed     int    `json:"removed"`         // replaced files removed
+	// Rewrite says how the compacted file was written: "splice" (pages
+	// copied, dictionaries merged), "duckdb" (decoded and encoded again),
+	// or both for a day of several files.
+	Rewrite string `json:"rewrite,omitempty"`
 }
 
 // Summary is the outcome of one run.
@@ -172,11 +176,11 @@ func (o Options) CompactDay(ctx context.Context, d *Day, force bool) (DaySummary
 	if len(live) <= o.Threshold && !force {
 		return ds, nil
 	}
-	m, bytes, err := o.rewrite(ctx, d, nil, nil)
+	m, bytes, how, err := o.rewrite(ctx, d, nil, nil)
 	if err != nil {
 		return ds, err
 	}
-	ds.ID, ds.Rows, ds.Bytes, ds.FilesAfter = m.ID, m.Rows, bytes, len(m.Parts)
+	ds.ID, ds.Rows, ds.Bytes, ds.FilesAfter, ds.Rewrite = m.ID, m.Rows, bytes, len(m.Parts), how
 	if o.Grace < 0 { // nobody is reading: remove what it replaced now
 		if d, err = o.relist(ctx, d); err != nil {
 			return ds, err
@@ -210,7 +214,7 @@ func (o Options) Replace(ctx context.Context, d *Day, prefix string, staged map[
 	if !holds {
 		return false, nil
 	}
-	_, _, err := o.rewrite(ctx, d, func(name string) bool { return strings.HasPrefix(name, prefix) }, staged)
+	_, _, _, err := o.rewrite(ctx, d, func(name string) bool { return strings.HasPrefix(name, prefix) }, staged)
 	return true, err
 }
 
@@ -236,17 +240,19 @@ func (o Options) relist(ctx context.Context, d *Day) (*Day, error) {
 // compactions and of the data files they do not name — less the sources
 // drop names — then the staged files, and commits it. The rows keep their
 // order within each source (as written), sources one after another; a day
-// over the target size is cut, between sources, into several files.
-func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, staged map[string]string) (*Manifest, int64, error) {
+// over the target size is cut, between files, into several files. Each
+// file is spliced (splice.go) where it can be, else written by DuckDB; it
+// reports which ("splice", "duckdb" or both).
+func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, staged map[string]string) (*Manifest, int64, string, error) {
 	if drop == nil {
 		drop = func(string) bool { return false }
 	}
 	if err := os.MkdirAll(o.Scratch, 0o700); err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	work, err := os.MkdirTemp(o.Scratch, "compact-")
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	defer os.RemoveAll(work)
 
@@ -263,6 +269,7 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 		v, ok := current[s.Name]
 		return ok && v != s.Version
 	}
+	l := o.loader(work)
 	var inputs []input
 	m := &Manifest{}
 	var hidden []Source // files hidden, no rows of their own
@@ -270,11 +277,12 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	for i := len(eff) - 1; i >= 0; i-- {
 		old := eff[i]
 		m.Supersedes = append(m.Supersedes, old.ID)
-		paths := make([]string, len(old.Parts))
+		files := make([]*source, len(old.Parts))
 		for k := range old.Parts {
-			if paths[k], err = o.Root.Fetch(ctx, d.Parquet[old.ID][k], filepath.Join(work, fmt.Sprintf("compacted-%s-%d.parquet", old.ID, k))); err != nil {
-				return nil, 0, err
+			if files[k], err = l.load(ctx, d.Parquet[old.ID][k]); err != nil {
+				return nil, 0, "", err
 			}
+			files[k].rows = old.Parts[k].Rows
 		}
 		for _, s := range old.Sources {
 			if s.Rows == 0 || drop(s.Name) || rewritten(s) {
@@ -283,10 +291,10 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 				}
 				continue
 			}
-			if s.Part < 0 || s.Part >= len(paths) {
-				return nil, 0, fmt.Errorf("compact: manifest %s: source %s in part %d of %d", old.ID, s.Name, s.Part, len(paths))
+			if s.Part < 0 || s.Part >= len(files) {
+				return nil, 0, "", fmt.Errorf("compact: manifest %s: source %s in part %d of %d", old.ID, s.Name, s.Part, len(files))
 			}
-			inputs = append(inputs, input{src: Source{Name: s.Name, Version: s.Version, Rows: s.Rows}, path: paths[s.Part], first: s.First})
+			inputs = append(inputs, input{src: Source{Name: s.Name, Version: s.Version, Rows: s.Rows}, file: files[s.Part], first: s.First})
 		}
 	}
 	// The data files no compaction holds, then the staged ones: each whole.
@@ -316,13 +324,13 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	g.SetLimit(32)
 	for i, obj := range fetch {
 		g.Go(func() error {
-			path, err := o.Root.Fetch(gctx, obj, filepath.Join(work, fmt.Sprintf("in-%d.parquet", i)))
-			wholes[i].path = path
+			f, err := l.load(gctx, obj)
+			wholes[i].file = f
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	names := make([]string, 0, len(staged))
 	for n := range staged {
@@ -330,42 +338,37 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		wholes = append(wholes, input{src: Source{Name: n}, path: staged[n], whole: true})
+		wholes = append(wholes, input{src: Source{Name: n}, file: &source{path: staged[n]}, whole: true})
 	}
-	// One locked instance reads every input: their row counts, then each
-	// part.
-	var files []string
-	seen := map[string]bool{}
-	for _, in := range slices.Concat(inputs, wholes) {
-		if !seen[in.path] {
-			seen[in.path] = true
-			files = append(files, in.path)
-		}
+	inputs = append(inputs, wholes...)
+	files := distinct(inputs)
+
+	// The rows of each whole file: from the files' footers, which the
+	// splice reads anyway, or from DuckDB.
+	w := &partWriter{o: o, d: d, work: work, files: files, splice: spliceEnabled && keptWhole(inputs)}
+	defer w.close()
+	if err := w.count(ctx, inputs); err != nil {
+		return nil, 0, "", err
 	}
-	sess, err := o.Engine.Open(ctx, engine.Job{ID: fmt.Sprintf("compact-%s-%s", d.Company, d.Date), Tenant: d.Company, Files: files, Share: o.share})
-	if err != nil {
-		return nil, 0, err
-	}
-	defer sess.Close()
-	if len(wholes) > 0 {
-		paths := make([]string, len(wholes))
-		for i, w := range wholes {
-			paths[i] = w.path
-		}
-		rows, err := rowCounts(ctx, sess, paths)
-		if err != nil {
-			return nil, 0, err
-		}
-		for i := range wholes {
-			wholes[i].src.Rows = rows[i]
-		}
-		inputs = append(inputs, wholes...)
-	}
-	// Cut into parts of about the target size, between sources.
+	// Cut into parts of about the target size: between sources, or, for a
+	// splice, between files (an earlier compaction's file holds several).
 	var parts [][]input
 	var size int64
-	for _, in := range inputs {
-		if len(parts) == 0 || (size > 0 && size+in.src.Rows > o.TargetRows) {
+	for i, in := range inputs {
+		unit := in.src.Rows
+		if w.splice {
+			if i > 0 && in.file == inputs[i-1].file {
+				unit = 0 // the rest of a file already counted
+			} else {
+				for _, next := range inputs[i+1:] {
+					if next.file != in.file {
+						break
+					}
+					unit += next.src.Rows
+				}
+			}
+		}
+		if len(parts) == 0 || (unit > 0 && size > 0 && size+unit > o.TargetRows) {
 			parts = append(parts, nil)
 			size = 0
 		}
@@ -377,7 +380,7 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	}
 	day, err := layout.ParseDate(d.Date)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	outs := make([]string, len(parts))
 	var bytes int64
@@ -390,9 +393,9 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 			p.Rows += src.Rows
 		}
 		m.Rows += p.Rows
-		out, size, err := export(ctx, sess, k, part, p.Rows, work)
+		out, size, err := w.write(ctx, k, part, p.Rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, "", err
 		}
 		outs[k], bytes = out, bytes+size
 		m.Parts = append(m.Parts, p)
@@ -406,49 +409,242 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	for k, out := range outs {
 		m.Parts[k].Name = layout.CompactedName(m.ID, k)
 		if err := o.Root.Put(ctx, out, layout.Key(d.Company, day, m.Parts[k].Name)); err != nil {
-			return nil, 0, err
+			return nil, 0, "", err
 		}
 	}
 	b, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	// The commit.
 	if err := o.Root.PutBytes(ctx, layout.Key(d.Company, day, layout.ManifestName(m.ID)), b, work); err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
-	return m, bytes, nil
+	return m, bytes, w.how(), nil
 }
 
 // input is a source's rows: a range of an earlier compaction's file, or a
 // whole file.
 type input struct {
 	src   Source
-	path  string
-	first int64 // where the range starts in path, for an earlier compaction's rows
+	file  *source
+	first int64 // where the range starts in file, for an earlier compaction's rows
 	whole bool
 }
 
-// export writes one part: one scan of its inputs in order — each earlier
-// compaction's file read for the ranges kept, each whole file whole —
-// which DuckDB keeps (preserve_insertion_order), as the manifest records.
-// It checks that the part holds exactly rows rows.
-func export(ctx context.Context, sess *engine.Session, k int, part []input, rows int64, work string) (string, int64, error) {
+// distinct are the inputs' files, in order.
+func distinct(inputs []input) []*source {
+	var out []*source
+	seen := map[*source]bool{}
+	for _, in := range inputs {
+		if !seen[in.file] {
+			seen[in.file] = true
+			out = append(out, in.file)
+		}
+	}
+	return out
+}
+
+// keptWhole reports whether every earlier compaction's file the inputs read
+// is kept whole — its sources' ranges, in order, are all its rows — so that
+// it can be spliced as a whole file.
+func keptWhole(inputs []input) bool {
+	next := map[*source]int64{}
+	for _, in := range inputs {
+		if in.whole {
+			continue
+		}
+		if in.first != next[in.file] {
+			return false
+		}
+		next[in.file] = in.first + in.src.Rows
+	}
+	for f, n := range next {
+		if n != f.rows {
+			return false
+		}
+	}
+	return true
+}
+
+// partWriter writes a compaction's parts: spliced while it can, else by
+// DuckDB in one locked instance over the inputs, opened when first needed.
+type partWriter struct {
+	o      Options
+	d      *Day
+	work   string
+	files  []*source
+	splice bool
+	sess   *engine.Session
+	used   []string // "splice", "duckdb", in the order first used
+}
+
+// count sets the row count of every whole input: from the files' footers
+// when they are to be spliced, else from DuckDB.
+func (w *partWriter) count(ctx context.Context, inputs []input) error {
+	if w.splice {
+		for _, f := range w.files {
+			if err := f.footer(); err != nil {
+				if !isNotSpliceable(err) {
+					return err
+				}
+				w.splice = false
+				break
+			}
+		}
+	}
+	var wholes []*input
+	for i := range inputs {
+		if inputs[i].whole {
+			wholes = append(wholes, &inputs[i])
+		}
+	}
+	if w.splice {
+		for _, in := range wholes {
+			n, err := in.file.pq.rows()
+			if err != nil {
+				if !isNotSpliceable(err) {
+					return err
+				}
+				w.splice = false
+				break
+			}
+			in.src.Rows = n
+		}
+	}
+	if w.splice || len(wholes) == 0 {
+		return nil
+	}
+	sess, err := w.session(ctx)
+	if err != nil {
+		return err
+	}
+	paths := make([]string, len(wholes))
+	for i, in := range wholes {
+		paths[i] = in.file.path
+	}
+	rows, err := rowCounts(ctx, sess, paths)
+	if err != nil {
+		return err
+	}
+	for i, in := range wholes {
+		in.src.Rows = rows[i]
+	}
+	return nil
+}
+
+// write writes part k, which holds rows rows, into a local file.
+func (w *partWriter) write(ctx context.Context, k int, part []input, rows int64) (string, int64, error) {
+	out := filepath.Join(w.work, fmt.Sprintf("part-%d.parquet", k))
+	if w.splice {
+		size, err := w.spliceTo(out, part, rows)
+		if err == nil {
+			w.use("splice")
+			return out, size, nil
+		}
+		if !isNotSpliceable(err) {
+			return "", 0, err
+		}
+		w.splice = false // this part and the next by DuckDB
+	}
+	sess, err := w.session(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	size, err := export(ctx, sess, part, rows, out)
+	if err != nil {
+		return "", 0, err
+	}
+	w.use("duckdb")
+	return out, size, nil
+}
+
+func (w *partWriter) spliceTo(out string, part []input, rows int64) (int64, error) {
+	var files []*parquetFile
+	for _, f := range distinct(part) {
+		files = append(files, f.pq)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return 0, err
+	}
+	n, err := splice(f, files)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n != rows {
+		err = fmt.Errorf("compact: spliced %d rows where the sources hold %d; nothing committed", n, rows)
+	}
+	if err != nil {
+		os.Remove(out)
+		return 0, err
+	}
+	info, err := os.Stat(out)
+	if err != nil {
+		return 0, err
+	}
+	return info.Size(), nil
+}
+
+// session opens the locked instance over every input, in local files.
+func (w *partWriter) session(ctx context.Context) (*engine.Session, error) {
+	if w.sess != nil {
+		return w.sess, nil
+	}
+	paths := make([]string, len(w.files))
+	for i, f := range w.files {
+		var err error
+		if paths[i], err = f.local(w.work); err != nil {
+			return nil, err
+		}
+	}
+	sess, err := w.o.Engine.Open(ctx, engine.Job{ID: fmt.Sprintf("compact-%s-%s", w.d.Company, w.d.Date), Tenant: w.d.Company, Files: paths, Share: w.o.share})
+	if err != nil {
+		return nil, err
+	}
+	w.sess = sess
+	return sess, nil
+}
+
+func (w *partWriter) use(how string) {
+	if !slices.Contains(w.used, how) {
+		w.used = append(w.used, how)
+	}
+}
+
+// how says how the parts were written: "splice", "duckdb" or both.
+func (w *partWriter) how() string { return strings.Join(w.used, "+") }
+
+func (w *partWriter) close() {
+	if w.sess != nil {
+		w.sess.Close()
+	}
+	for _, f := range w.files {
+		f.close()
+	}
+}
+
+// export writes one part with DuckDB into out: one scan of its inputs in
+// order — each earlier compaction's file read for the ranges kept, each
+// whole file whole — which DuckDB keeps (preserve_insertion_order), as the
+// manifest records. It checks that the part holds exactly rows rows.
+func export(ctx context.Context, sess *engine.Session, part []input, rows int64, out string) (int64, error) {
 	var files []string
 	ranges := map[string][]string{}
 	for _, in := range part {
-		if len(files) == 0 || files[len(files)-1] != in.path {
-			files = append(files, in.path)
+		path := in.file.path
+		if len(files) == 0 || files[len(files)-1] != path {
+			files = append(files, path)
 		}
 		if !in.whole {
-			ranges[in.path] = append(ranges[in.path], fmt.Sprintf("(file_row_number >= %d AND file_row_number < %d)", in.first, in.first+in.src.Rows))
+			ranges[path] = append(ranges[path], fmt.Sprintf("(file_row_number >= %d AND file_row_number < %d)", in.first, in.first+in.src.Rows))
 		}
 	}
 	q := layout.EmptySelect() + " WHERE false"
 	if len(files) > 0 {
 		list, err := engine.QuoteList(files)
 		if err != nil {
-			return "", 0, err
+			return 0, err
 		}
 		q = "SELECT " + layout.ColumnList() + " FROM read_parquet(" + list + ", filename = true, file_row_number = true, hive_partitioning = false)"
 		var filters []string
@@ -462,23 +658,22 @@ func export(ctx context.Context, sess *engine.Session, k int, part []input, rows
 		}
 	}
 	sess.Then(q, nil)
-	out, n, err := sess.Export(ctx, "parquet")
+	written, n, err := sess.Export(ctx, "parquet")
 	if err != nil {
-		return "", 0, fmt.Errorf("compact: %w", err)
+		return 0, fmt.Errorf("compact: %w", err)
 	}
 	if n != rows {
-		return "", 0, fmt.Errorf("compact: wrote %d rows where the sources hold %d; nothing committed", n, rows)
+		return 0, fmt.Errorf("compact: wrote %d rows where the sources hold %d; nothing committed", n, rows)
 	}
 	// Out of the session's folder before the next part or the session's end.
-	moved := filepath.Join(work, fmt.Sprintf("part-%d.parquet", k))
-	if err := os.Rename(out, moved); err != nil {
-		return "", 0, err
+	if err := os.Rename(written, out); err != nil {
+		return 0, err
 	}
-	info, err := os.Stat(moved)
+	info, err := os.Stat(out)
 	if err != nil {
-		return "", 0, err
+		return 0, err
 	}
-	return moved, info.Size(), nil
+	return info.Size(), nil
 }
 
 // rowCounts returns the rows of each Parquet file, from its metadata.

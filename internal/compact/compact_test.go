@@ -122,6 +122,11 @@ func TestCompactionReadsTheSameAndRecordsWhereEachSourceIs(t *testing.T) {
 	if err != nil || sum.Compacted != 3 || sum.Removed != 0 {
 		t.Fatalf("%v %+v", err, sum)
 	}
+	for _, d := range sum.Days {
+		if d.Rewrite != "splice" {
+			t.Errorf("%s: rewritten by %q, want the splice (gen's files are DuckDB's, one schema)", d.Date, d.Rewrite)
+		}
+	}
 	after, files := mustRead(t, s)
 	if files != 3 || after != before {
 		t.Fatalf("after: %d files, %+v; want 3 files, %+v", files, after, before)
@@ -170,6 +175,44 @@ func TestCompactionReadsTheSameAndRecordsWhereEachSourceIs(t *testing.T) {
 	}
 	if again, files := mustRead(t, s); files != 3 || again != before {
 		t.Fatalf("after removal: %d files, %+v", files, again)
+	}
+}
+
+// A day whose files cannot be spliced together (here one file in another
+// codec) is rewritten by DuckDB, with the same outcome.
+func TestCompactionFallsBackToDuckDB(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	root := storage.Folder(dir)
+	eng := newEngine(t)
+	fill(t, eng, root, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+	snappy := filepath.Join(dir, "company_id=1690", "date=2025-04-02", "gen-3.parquet")
+	db, _ := sql.Open("duckdb", "")
+	defer db.Close()
+	if _, err := db.Exec(`COPY (FROM read_parquet(` + engine.Quote(snappy) + `)) TO ` + engine.Quote(snappy+".tmp") + ` (FORMAT parquet, COMPRESSION snappy)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(snappy+".tmp", snappy); err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, root)
+	before, _ := mustRead(t, s)
+	o := compact.Options{Root: root, Engine: eng, Scratch: t.TempDir()}
+	sum, err := compact.Run(ctx, o, "1690", april1, april3, nil)
+	if err != nil || sum.Compacted != 3 {
+		t.Fatalf("%v %+v", err, sum)
+	}
+	for _, d := range sum.Days {
+		want := "splice"
+		if d.Date == "2025-04-02" {
+			want = "duckdb"
+		}
+		if d.Rewrite != want {
+			t.Errorf("%s: rewritten by %q, want %q", d.Date, d.Rewrite, want)
+		}
+	}
+	if after, files := mustRead(t, s); files != 3 || after != before {
+		t.Fatalf("after: %d files, %+v; want %+v", files, after, before)
 	}
 }
 
