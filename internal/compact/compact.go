@@ -345,7 +345,7 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 
 	// The rows of each whole file: from the files' footers, which the
 	// splice reads anyway, or from DuckDB.
-	w := &partWriter{o: o, d: d, work: work, files: files, splice: spliceEnabled && keptWhole(inputs)}
+	w := &partWriter{o: o, d: d, work: work, files: files, splice: keptWhole(inputs)}
 	defer w.close()
 	if err := w.count(ctx, inputs); err != nil {
 		return nil, 0, "", err

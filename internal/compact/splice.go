@@ -42,10 +42,6 @@ import (
 // spliceRowGroupRows is DuckDB's default row group size.
 const spliceRowGroupRows = 122_880
 
-// spliceEnabled is false in tests that compare the splice with DuckDB's
-// rewrite.
-var spliceEnabled = true
-
 // notSpliceable says why files cannot be spliced; they are rewritten by
 // DuckDB instead.
 type notSpliceable struct{ why string }
