@@ -967,4 +967,3 @@ func grow(b []byte, n int) []byte {
 	}
 	return b[:n]
 }
-
