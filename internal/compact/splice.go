@@ -11,6 +11,7 @@ import (
 	"math/bits"
 	"reflect"
 	"slices"
+	"sync"
 
 	ddzstd "github.com/DataDog/zstd"
 	"github.com/parquet-go/parquet-go"
@@ -303,7 +304,8 @@ func splice(w io.Writer, files []*parquetFile) (int64, error) {
 	var meta format.FileMetaData
 	meta.Version = 1
 	var blooms [][]byte // per output column chunk, in order: its bloom filter or nil
-	cw := &chunkWriter{}
+	cw := chunkWriters.Get().(*chunkWriter)
+	defer chunkWriters.Put(cw)
 	for g, group := range groups {
 		rg := format.RowGroup{FileOffset: out.n, Ordinal: int16(g)}
 		for _, r := range group {
@@ -389,6 +391,11 @@ func (c *countingWriter) flush() error {
 	return c.w.Flush()
 }
 
+// chunkWriters keeps chunk writers, their buffers and their libzstd
+// context, from one day's splice to the next: growing them anew for each
+// day was ≈ 15% of a splice's CPU.
+var chunkWriters = sync.Pool{New: func() any { return new(chunkWriter) }}
+
 // chunkWriter gathers one output column chunk: its inputs' pages, their
 // dictionaries merged, and the statistics.
 type chunkWriter struct {
@@ -436,6 +443,10 @@ func (cw *chunkWriter) reset(col *spliceColumn) {
 	cw.uncomp, cw.values, cw.nulls = 0, 0, 0
 	cw.min, cw.max, cw.minmax = nil, nil, col.compare != nil
 	cw.encs = cw.encs[:0]
+	// A splice that stopped half-way (declined) may have left a page
+	// gathered: this chunk writer comes from the pool.
+	p := &cw.pend
+	p.n, p.levels, p.idx, p.values = 0, p.levels[:0], p.idx[:0], p.values[:0]
 	if cw.dec == nil {
 		cw.hdr = new(thrift.CompactProtocol).NewReaderFromBytes(nil)
 		cw.dec = thrift.NewDecoder(cw.hdr)
