@@ -240,7 +240,8 @@ func (o Options) relist(ctx context.Context, d *Day) (*Day, error) {
 // compactions and of the data files they do not name — less the sources
 // drop names — then the staged files, and commits it. The rows keep their
 // order within each source (as written), sources one after another; a day
-// over the target size is cut, between files, into several files. Each
+// over the target size is cut into several files, between sources (between
+// files where it is spliced). Each
 // file is spliced (splice.go) where it can be, else written by DuckDB; it
 // reports which ("splice", "duckdb" or both).
 func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, staged map[string]string) (*Manifest, int64, string, error) {
@@ -338,7 +339,7 @@ func (o Options) rewrite(ctx context.Context, d *Day, drop func(string) bool, st
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		wholes = append(wholes, input{src: Source{Name: n}, file: &source{path: staged[n]}, whole: true})
+		wholes = append(wholes, input{src: Source{Name: n}, file: &source{name: n, path: staged[n]}, whole: true})
 	}
 	inputs = append(inputs, wholes...)
 	files := distinct(inputs)

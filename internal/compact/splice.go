@@ -436,7 +436,11 @@ type chunkWriter struct {
 func (cw *chunkWriter) reset(col *spliceColumn) {
 	cw.col = col
 	cw.codec = parquet.LookupCompressionCodec(col.codec)
-	cw.dict = map[string]int32{}
+	if cw.dict == nil {
+		cw.dict = map[string]int32{}
+	}
+	clear(cw.dict)
+	clear(cw.vals[:cap(cw.vals)]) // no value of an earlier chunk kept alive
 	cw.vals = cw.vals[:0]
 	cw.hasDict, cw.allDict = false, true
 	cw.pages.Reset()
@@ -821,8 +825,8 @@ func appendIndices(dst []byte, idx []int32) ([]byte, error) {
 
 // A run of consecutive v1 pages of one kind (dictionary indices, or plain
 // values) is written as one page: a day of small files is otherwise a
-// chunk of small pages, which compress worse (≈ 17% more bytes) and cost
-// readers a step each.
+// chunk of small pages, which compress worse (≈ 10% more bytes) and which
+// DuckDB reads 1.65× slower.
 const gatherBytes = 1 << 20 // a gathered page's values, at most
 
 // gather adds a v1 page's values — its definition levels (cw.levels) and
